@@ -1,0 +1,1 @@
+# Checklist templates, items, owners and sign-offs.

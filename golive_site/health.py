@@ -1,0 +1,28 @@
+from django.db import connection
+from django.db.utils import Error as DatabaseError
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from golive_site.version import golive_version
+
+
+@never_cache
+@require_GET
+def health(request):
+    """Liveness for load balancers. Only the database is vital: golive must keep rolling back
+    while Redis or the workers are down, so their absence does not fail this check."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return JsonResponse(
+            {
+                "status": "error",
+                "version": golive_version(),
+                "failing": "database",
+                "detail": f"database unreachable: {type(exc).__name__}",
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "version": golive_version()})

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from golive_site.health import health
+
+admin.site.site_header = "golive administration"
+admin.site.site_title = "golive admin"
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("", RedirectView.as_view(pattern_name="migrations_app:list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("migrations/", include("migrations_app.urls")),
+    path("checklists/", include("checklists.urls")),
+]
+handler403 = "migrations_app.views.permission_denied"

@@ -1,0 +1,26 @@
+from migrations_app.models.audit import ActorKind, AuditEvent
+from migrations_app.models.core import (
+    SLUG_VALIDATOR,
+    Contact,
+    ContactKind,
+    Migration,
+    MigrationRole,
+    MigrationRoleName,
+    MigrationStatus,
+    Phase,
+    PhaseKind,
+)
+
+__all__ = [
+    "SLUG_VALIDATOR",
+    "ActorKind",
+    "AuditEvent",
+    "Contact",
+    "ContactKind",
+    "Migration",
+    "MigrationRole",
+    "MigrationRoleName",
+    "MigrationStatus",
+    "Phase",
+    "PhaseKind",
+]

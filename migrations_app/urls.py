@@ -1,0 +1,14 @@
+from django.urls import path
+
+from migrations_app import views
+
+app_name = "migrations_app"
+
+urlpatterns = [
+    path("", views.migration_list, name="list"),
+    path("new/", views.migration_create, name="create"),
+    path("<slug:slug>/", views.migration_detail, name="detail"),
+    path("<slug:slug>/transition/", views.migration_transition, name="transition"),
+    path("<slug:slug>/timeline/", views.migration_timeline, name="timeline"),
+    path("<slug:slug>/timeline.csv", views.migration_timeline_csv, name="timeline_csv"),
+]

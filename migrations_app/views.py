@@ -1,0 +1,161 @@
+import csv
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from migrations_app import access, selectors, services, states
+from migrations_app.audit import Actor
+from migrations_app.forms import MigrationForm, TransitionForm
+from migrations_app.models import MigrationStatus
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [message for messages_ in error.message_dict.values() for message in messages_]
+    return list(error.messages)
+
+
+@require_GET
+@login_required
+def migration_list(request):
+    access.require(request.user, "view")
+    status = request.GET.get("status", "active")
+    context = {
+        "migrations": selectors.migrations_for_list(status=status),
+        "status": status,
+        "statuses": MigrationStatus.choices,
+        "can_create": access.can(request.user, "manage_migration"),
+    }
+    return render(request, "migrations_app/migration_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def migration_create(request):
+    access.require(request.user, "manage_migration")
+    form = MigrationForm(request.POST or None, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            migration = services.create_migration(by=Actor.for_user(request.user), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Created {migration.name}.")
+            return redirect(migration)
+    status = 422 if form.is_bound else 200
+    return render(request, "migrations_app/migration_form.html", {"form": form}, status=status)
+
+
+@require_GET
+@login_required
+def migration_detail(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    return render(request, "migrations_app/migration_detail.html", _detail_context(request, migration))
+
+
+def _detail_context(request, migration, **extra):
+    return {
+        "migration": migration,
+        "phases": migration.phases.all(),
+        "roles": migration.role_assignments.select_related("user"),
+        "contacts": selectors.contacts_for(migration),
+        "transitions": selectors.transitions_for(migration, request.user),
+        "recent_events": selectors.timeline(migration)[:8],
+        **extra,
+    }
+
+
+@require_POST
+@login_required
+def migration_transition(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    form = TransitionForm(request.POST)
+    errors: list[str] = []
+    if not form.is_valid():
+        errors = [f"{field}: {', '.join(errs)}" for field, errs in form.errors.items()]
+    else:
+        target = form.cleaned_data["to"]
+        access.require(request.user, states.permission_for(target))
+        try:
+            migration = services.transition_migration(
+                migration, to=target, by=Actor.for_user(request.user), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            errors = _error_messages(error)
+    if not request.htmx:
+        for error in errors:
+            messages.error(request, error)
+        return redirect(migration)
+    response = render(
+        request,
+        "migrations_app/migration_detail.html#status-panel",
+        _detail_context(request, migration, status_errors=errors),
+        status=422 if errors else 200,
+    )
+    return response if errors else trigger_client_event(response, "migrationChanged")
+
+
+@require_GET
+@login_required
+def migration_timeline(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    events = selectors.timeline(migration)
+    return render(request, "migrations_app/timeline.html", {"migration": migration, "events": events[:500]})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+@login_required
+def migration_timeline_csv(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    writer = csv.writer(_Echo())
+    header = ["time_utc", "actor_kind", "actor", "action", "object_type", "object_id", "object"]
+    header += ["before", "after", "reason", "request_id", "client_ip"]
+
+    def rows():
+        yield writer.writerow(header)
+        for event in selectors.timeline(migration).iterator():
+            yield writer.writerow(
+                [
+                    event.at.astimezone(dt.UTC).isoformat(),
+                    event.actor_kind,
+                    event.actor_label,
+                    event.action,
+                    event.object_type,
+                    event.object_id,
+                    event.object_repr,
+                    "" if event.before is None else _json(event.before),
+                    "" if event.after is None else _json(event.after),
+                    event.reason,
+                    event.request_id,
+                    event.client_ip or "",
+                ]
+            )
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{migration.slug}-audit-{stamp}.csv"'
+    return response
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You are not allowed to do this."
+    return render(request, "403.html", {"message": message}, status=403)
+
