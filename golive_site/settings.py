@@ -39,8 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "ninja",
     "pgtrigger",
     "migrations_app",
+    "migrations_app.rollout",
+    "migrations_app.monitoring",
+    "migrations_app.incidents",
     "checklists",
 ]
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from golive_site.api import api
 from golive_site.health import health
 
 admin.site.site_header = "golive administration"
@@ -16,5 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("migrations/", include("migrations_app.urls")),
     path("checklists/", include("checklists.urls")),
+    path("api/v1/", api.urls),
+    path("", include("migrations_app.rollout.urls")),
 ]
 handler403 = "migrations_app.views.permission_denied"

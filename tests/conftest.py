@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: role users, a migration, live processes and a browser.
+
+The suite runs against real PostgreSQL and Redis (the Makefile and .ci/run point it there).
+A skipped test counts as a failure: golive's tests must not pass by not running."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from migrations_app.access import Group
+from tests.factories import make_migration, make_user
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM beside Playwright's event loop
+
+
+def pytest_sessionstart(session):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine and not os.environ.get("GOLIVE_TESTS_ALLOW_SQLITE"):
+        pytest.exit(
+            "The test suite needs PostgreSQL: run it with `make test` (which starts PostgreSQL and "
+            "Redis) or set DATABASE_URL=postgres://...",
+            returncode=3,
+        )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(skipped)} test(s) were skipped; every test must run (see tests/conftest.py).",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def ops(db):
+    return make_user("ops-user", groups=(Group.OPS,), first_name="Olivia", last_name="Ops")
+
+
+@pytest.fixture
+def pm(db):
+    return make_user("pm-user", groups=(Group.PRODUCT_MANAGER,), first_name="Priya", last_name="PM")
+
+
+@pytest.fixture
+def oncall(db):
+    return make_user("oncall-user", groups=(Group.ON_CALL,), first_name="Omar", last_name="Oncall")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin-user", groups=(Group.ADMIN,), is_staff=True, first_name="Ada", last_name="Admin")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider", first_name="Otto", last_name="Outsider")
+
+
+@pytest.fixture
+def migration(db, ops):
+    return make_migration(owner=ops, name="Card payments go-live", slug="card-payments")
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client logged in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

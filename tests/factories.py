@@ -1,0 +1,30 @@
+"""Small builders for test data. Everything goes through the services, as in production."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from migrations_app import services
+from migrations_app.audit import Actor
+
+_numbers = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(username: str | None = None, *, groups: tuple[str, ...] = (), **fields):
+    username = username or f"user{next(_numbers)}"
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+    for name in groups:
+        # get_or_create: transactional tests flush the groups the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+def make_migration(*, owner=None, slug: str | None = None, **fields):
+    owner = owner or make_user()
+    number = next(_numbers)
+    slug = slug or f"migration-{number}"
+    defaults = {"name": f"Migration {number}", "integration": "Acme Payments"}
+    defaults.update(fields)
+    return services.create_migration(by=Actor.system("tests"), slug=slug, owner=owner, **defaults)
