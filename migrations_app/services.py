@@ -95,7 +95,8 @@ def transition_migration(migration: Migration, *, to: str, by: Actor, reason: st
 
     1. Lock the row, so two people moving it at once are serialised.
     2. Already there? Nothing to do (a double click or a retried request).
-    3. Refuse a move the state machine does not allow, or one that needs a reason and has none.
+    3. Refuse a move the state machine does not allow, or one that needs a reason and has none,
+       or one past an incomplete phase gate (see checklists.gates).
     4. Write the new status and its audit event in the same transaction.
     """
     migration = Migration.objects.select_for_update().get(pk=migration.pk)
@@ -116,6 +117,9 @@ def transition_migration(migration: Migration, *, to: str, by: Actor, reason: st
     reason = reason.strip()
     if to in states.REASON_REQUIRED and not reason:
         raise ValidationError({"reason": f"Say why the migration becomes {MigrationStatus(to).label}."})
+    blocker = _gate_blocker(migration, to)
+    if blocker:
+        raise ValidationError({"to": f"{MigrationStatus(to).label} is refused until the phase gate is complete. {blocker}"})
     before = migration.status
     migration.status = to
     migration.status_changed_at = timezone.now()
@@ -129,6 +133,20 @@ def transition_migration(migration: Migration, *, to: str, by: Actor, reason: st
         reason=reason,
     )
     return migration
+
+
+# Statuses that lie past the go-live gate (the phases before the first deployment phase).
+GATED_STATUSES = {MigrationStatus.READY, MigrationStatus.ROLLING_OUT}
+
+
+def _gate_blocker(migration: Migration, to: str) -> str | None:
+    from checklists import gates  # checklists builds on this module
+
+    if to in GATED_STATUSES:
+        return gates.go_live_gate_blocker(migration)
+    if to == MigrationStatus.COMPLETED:
+        return gates.completion_blocker(migration)
+    return None
 
 
 @transaction.atomic
