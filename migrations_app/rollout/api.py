@@ -1,0 +1,155 @@
+"""Automation API for CI/CD pipelines: templates, migrations, traffic and rollback (`operate` scope)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from checklists.models import ChecklistTemplate
+from checklists.services import create_migration_from_template
+from golive_site.api import TokenAuth
+from migrations_app import access
+from migrations_app.audit import Actor
+from migrations_app.models import SLUG_VALIDATOR, Migration
+from migrations_app.rollout import selectors, services
+
+router = Router(auth=TokenAuth(scope="operate"), tags=["automation"])
+
+
+class TemplateOut(Schema):
+    slug: str
+    name: str
+    description: str
+
+
+class MigrationOut(Schema):
+    slug: str
+    name: str
+    integration: str
+    status: str
+    traffic_percent: int = Field(description="Share of users on the new path now (0-100).")
+    rollout_steps: list[int]
+    target_date: dt.date | None
+    url: str
+
+
+class MigrationIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    slug: str = Field(min_length=1, max_length=64, pattern=SLUG_VALIDATOR.regex.pattern)
+    template: str = Field(description="Slug of a checklist template (see GET /templates).")
+    target_date: dt.date | None = None
+    integration: str = Field("", max_length=120, description="Defaults to the template's name.")
+
+
+class TrafficIn(Schema):
+    percent: int = Field(ge=0, le=100)
+    reason: str = Field("", max_length=2000)
+    override: bool = Field(False, description="Admin tokens only: advance although a gate blocks (audited).")
+
+
+class RollbackIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RollbackOut(Schema):
+    already_rolled_back: bool
+    message: str
+    at: dt.datetime
+    by: str
+    from_percent: int
+    traffic_percent: int
+
+
+def _actor(request) -> Actor:
+    return Actor.for_token(request.auth)
+
+
+def _migration(request, slug: str, action: str) -> Migration:
+    migration = get_object_or_404(Migration, slug=slug)
+    access.require(request.auth.user, action)
+    return migration
+
+
+def _out(request, migration: Migration) -> dict:
+    migration.refresh_from_db()
+    return {
+        "slug": migration.slug,
+        "name": migration.name,
+        "integration": migration.integration,
+        "status": migration.status,
+        "traffic_percent": selectors.current_percent(migration),
+        "rollout_steps": selectors.plan_for(migration).steps,
+        "target_date": migration.target_date,
+        "url": request.build_absolute_uri(migration.get_absolute_url()),
+    }
+
+
+@router.get("/templates", response=list[TemplateOut], summary="List checklist templates")
+def list_templates(request):
+    return list(ChecklistTemplate.objects.order_by("name"))
+
+
+@router.get("/migrations", response=list[MigrationOut], summary="List migrations")
+def list_migrations(request):
+    access.require(request.auth.user, "view")
+    return [_out(request, m) for m in Migration.objects.order_by("-created_at")[:500]]
+
+
+@router.get(
+    "/migrations/{slug}", response=MigrationOut, summary="One migration with its traffic percent and state"
+)
+def get_migration(request, slug: str):
+    return _out(request, _migration(request, slug, "view"))
+
+
+@router.post("/migrations", response={201: MigrationOut}, summary="Create a migration from a template")
+def create_migration(request, payload: MigrationIn):
+    access.require(request.auth.user, "manage_migration")
+    template = ChecklistTemplate.objects.filter(slug=payload.template).first()
+    if template is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(
+            {"template": f"No template “{payload.template}”. GET /api/v1/templates lists them."}
+        )
+    migration = create_migration_from_template(
+        by=_actor(request),
+        template=template,
+        name=payload.name,
+        slug=payload.slug,
+        owner=request.auth.user,
+        integration=payload.integration or template.name,
+        target_date=payload.target_date,
+    )
+    return 201, _out(request, migration)
+
+
+@router.post(
+    "/migrations/{slug}/traffic", response=MigrationOut, summary="Move traffic (same gates as the button)"
+)
+def set_traffic(request, slug: str, payload: TrafficIn):
+    migration = _migration(request, slug, "change_traffic")
+    if payload.override and not access.can(request.auth.user, "override_gate"):
+        raise PermissionDenied("Only an Admin's token may override a gate.")
+    services.set_traffic(
+        migration, to=payload.percent, by=_actor(request), reason=payload.reason, override=payload.override
+    )
+    return _out(request, migration)
+
+
+@router.post("/migrations/{slug}/rollback", response=RollbackOut, summary="Roll back to 0 % (idempotent)")
+def roll_back(request, slug: str, payload: RollbackIn):
+    migration = _migration(request, slug, "rollback")
+    rollback = services.roll_back(migration, by=_actor(request), reason=payload.reason)
+    message = services.already_message(rollback) if rollback.already else "Rolled back: traffic is at 0 %."
+    return {
+        "already_rolled_back": rollback.already,
+        "message": message,
+        "at": rollback.at,
+        "by": rollback.by,
+        "from_percent": rollback.from_percent,
+        "traffic_percent": 0,
+    }

@@ -1,0 +1,247 @@
+"""Flag APIs for applications: OFREP 0.3.0 and the Unleash client API.
+
+Both read the in-process flag snapshot and token cache, so a request makes no database query in
+steady state; a traffic change reaches them within a second with or without Redis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from migrations_app.rollout import bucketing, tokens
+from migrations_app.rollout.models import ClientInstance, TokenScope
+from migrations_app.rollout.selectors import FlagState, flag_snapshot
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _authenticate(request) -> tuple[tokens.TokenInfo | None, HttpResponse | None]:
+    raw = tokens.raw_from_header(request.headers.get("Authorization", "")) or request.headers.get(
+        "X-API-Key", ""
+    )
+    info, status = tokens.authenticate(raw, scope=TokenScope.FLAGS)
+    if status == 401:
+        return None, JsonResponse(
+            {"errorDetails": "Send a golive API token: Authorization: Bearer <token>."}, status=401
+        )
+    if status == 403:
+        return None, JsonResponse({"errorDetails": "This token has no 'flags' scope."}, status=403)
+    return info, None
+
+
+def evaluate(flag: FlagState, identifier: str) -> tuple[bool, str]:
+    """(value, OFREP reason) for one user: true means the new path."""
+    if flag.percent <= 0:
+        return False, "DISABLED"
+    if flag.percent >= 100:
+        return True, "STATIC"
+    return bucketing.is_in_rollout(flag.key, identifier, flag.percent), "SPLIT"
+
+
+# --- OFREP ------------------------------------------------------------------------------------
+
+
+class _BadRequest(Exception):
+    def __init__(self, code: str, details: str):
+        self.code, self.details = code, details
+
+
+def _context(request) -> dict:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _BadRequest("PARSE_ERROR", f"The request body is not valid JSON: {error}") from error
+    if not isinstance(body, dict) or not isinstance(body.get("context"), dict):
+        raise _BadRequest("INVALID_CONTEXT", "The body must be a JSON object with a 'context' object.")
+    context = body["context"]
+    key = context.get("targetingKey")
+    if key is None or key == "":
+        raise _BadRequest("TARGETING_KEY_MISSING", "The context has no targetingKey (the user id).")
+    if not isinstance(key, str):
+        raise _BadRequest("INVALID_CONTEXT", "targetingKey must be a string.")
+    return context
+
+
+def _success(flag: FlagState, identifier: str) -> dict:
+    value, reason = evaluate(flag, identifier)
+    return {
+        "key": flag.key,
+        "value": value,
+        "reason": reason,
+        "variant": "on" if value else "off",
+        "metadata": {"percent": flag.percent, "status": flag.status},
+    }
+
+
+@csrf_exempt
+@require_POST
+def ofrep_evaluate_flag(request, key: str):
+    _, refused = _authenticate(request)
+    if refused:
+        return refused
+    try:
+        context = _context(request)
+    except _BadRequest as error:
+        return JsonResponse({"key": key, "errorCode": error.code, "errorDetails": error.details}, status=400)
+    flag = flag_snapshot().get(key)
+    if flag is None:
+        return JsonResponse(
+            {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": f"Flag '{key}' was not found"},
+            status=404,
+        )
+    return JsonResponse(_success(flag, context["targetingKey"]))
+
+
+@csrf_exempt
+@require_POST
+def ofrep_evaluate_flags(request):
+    _, refused = _authenticate(request)
+    if refused:
+        return refused
+    try:
+        context = _context(request)
+    except _BadRequest as error:
+        return JsonResponse({"errorCode": error.code, "errorDetails": error.details}, status=400)
+    snapshot = flag_snapshot()
+    identifier = context["targetingKey"]
+    # The answer depends only on the flag state and the targeting key.
+    etag = '"' + hashlib.sha256(f"{snapshot.version}:{identifier}".encode()).hexdigest()[:32] + '"'
+    if etag in [value.strip() for value in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        flags = [_success(flag, identifier) for flag in sorted(snapshot.flags.values(), key=lambda f: f.key)]
+        response = JsonResponse({"flags": flags, "metadata": {"version": snapshot.version}})
+    response["ETag"] = etag
+    return response
+
+
+# --- Unleash client API -----------------------------------------------------------------------
+
+SEEN_WRITE_SECONDS = 5
+_seen_lock = threading.Lock()
+_seen: dict[tuple[str, str], float] = {}
+
+
+def _remember_fetch(request, token: tokens.TokenInfo) -> None:
+    """Record that an instance polled, at most every few seconds per instance and process."""
+    app = request.headers.get("unleash-appname", "")[:200]
+    instance = request.headers.get("unleash-instanceid", "")[:200]
+    if not app:
+        return
+    now = time.monotonic()
+    with _seen_lock:
+        if now - _seen.get((app, instance), -1e9) < SEEN_WRITE_SECONDS:
+            return
+        _seen[(app, instance)] = now
+    ClientInstance.objects.update_or_create(
+        app_name=app,
+        instance_id=instance,
+        defaults={
+            "last_fetch_at": timezone.now(),
+            "token_name": token.name,
+            "sdk_version": request.headers.get("unleash-sdk", "")[:100],
+        },
+    )
+
+
+def unleash_feature(flag: FlagState) -> dict:
+    return {
+        "name": flag.key,
+        "description": flag.name,
+        "type": "release",
+        "enabled": flag.enabled,
+        "stale": False,
+        "impressionData": False,
+        "strategies": [
+            {
+                "name": "flexibleRollout",
+                "parameters": {"rollout": str(flag.percent), "stickiness": "default", "groupId": flag.key},
+                "constraints": [],
+            }
+        ],
+        "variants": [],
+    }
+
+
+@require_GET
+def unleash_features(request):
+    token, refused = _authenticate(request)
+    if refused:
+        return refused
+    _remember_fetch(request, token)
+    snapshot = flag_snapshot()
+    etag = f'"{snapshot.version}"'
+    if etag in [value.strip() for value in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        features = [unleash_feature(flag) for flag in sorted(snapshot.flags.values(), key=lambda f: f.key)]
+        response = JsonResponse({"version": 2, "features": features, "meta": {"etag": etag}})
+    response["ETag"] = etag
+    return response
+
+
+def _json_body(request) -> dict | None:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@csrf_exempt
+@require_POST
+def unleash_register(request):
+    token, refused = _authenticate(request)
+    if refused:
+        return refused
+    body = _json_body(request)
+    if body is None or not body.get("appName"):
+        return JsonResponse({"error": "Send JSON with appName and instanceId."}, status=400)
+    ClientInstance.objects.update_or_create(
+        app_name=str(body["appName"])[:200],
+        instance_id=str(body.get("instanceId", ""))[:200],
+        defaults={
+            "registered_at": timezone.now(),
+            "sdk_version": str(body.get("sdkVersion", ""))[:100],
+            "token_name": token.name,
+            "started_at": _parse_time(body.get("started")),
+        },
+    )
+    return HttpResponse(status=202)
+
+
+@csrf_exempt
+@require_POST
+def unleash_metrics(request):
+    token, refused = _authenticate(request)
+    if refused:
+        return refused
+    body = _json_body(request)
+    if body is None or not body.get("appName"):
+        return JsonResponse({"error": "Send JSON with appName, instanceId and bucket."}, status=400)
+    ClientInstance.objects.update_or_create(
+        app_name=str(body["appName"])[:200],
+        instance_id=str(body.get("instanceId", ""))[:200],
+        defaults={
+            "last_metrics_at": timezone.now(),
+            "last_metrics": body.get("bucket") or {},
+            "token_name": token.name,
+        },
+    )
+    return HttpResponse(status=202)
+
+
+def _parse_time(value):
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

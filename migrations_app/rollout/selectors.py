@@ -1,0 +1,159 @@
+"""Reads for traffic: the panel's context and the flag snapshot the evaluation endpoints use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from migrations_app import access
+from migrations_app.models import Migration, MigrationStatus
+from migrations_app.rollout.models import (
+    ClientInstance,
+    OutboxMessage,
+    Rollback,
+    RolloutPlan,
+    TrafficChange,
+)
+
+SNAPSHOT_SECONDS = 0.5
+# Statuses in which applications may send users down the new path.
+LIVE_STATUSES = {MigrationStatus.ROLLING_OUT, MigrationStatus.MONITORING, MigrationStatus.COMPLETED}
+
+
+def plan_for(migration: Migration) -> RolloutPlan:
+    plan = RolloutPlan.objects.filter(migration=migration).first()
+    return plan or RolloutPlan(migration=migration)
+
+
+def current_percent(migration: Migration) -> int:
+    """The share of users on the new path now (0 when there is no plan or traffic is off)."""
+    if migration.status not in LIVE_STATUSES and migration.status != MigrationStatus.PAUSED:
+        return 0
+    return RolloutPlan.objects.filter(migration=migration).values_list("percent", flat=True).first() or 0
+
+
+def active_rollback(migration: Migration) -> Rollback | None:
+    return Rollback.objects.filter(migration=migration, resumed_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class FlagState:
+    key: str
+    name: str
+    percent: int
+    status: str
+
+    @property
+    def enabled(self) -> bool:
+        return self.percent > 0
+
+
+@dataclass(frozen=True)
+class FlagSnapshot:
+    flags: dict[str, FlagState]
+    version: str  # a hash of the content: same flags, same version, in every process
+
+    def get(self, key: str) -> FlagState | None:
+        return self.flags.get(key)
+
+
+def _effective_percent(status: str, percent: int | None) -> int:
+    # Paused keeps its level (users already admitted stay on the new path); anything not rolling
+    # out, a rollback included, is 0 whatever the plan row says.
+    if status in LIVE_STATUSES or status == MigrationStatus.PAUSED:
+        return percent or 0
+    return 0
+
+
+def build_snapshot() -> FlagSnapshot:
+    """Every migration's flag state in ONE query."""
+    rows = Migration.objects.exclude(status=MigrationStatus.ABORTED).values_list(
+        "slug", "name", "status", "rollout_plan__percent"
+    )
+    flags = {
+        slug: FlagState(key=slug, name=name, percent=_effective_percent(status, percent), status=status)
+        for slug, name, status, percent in rows
+    }
+    digest = hashlib.sha256(
+        "|".join(
+            f"{f.key}:{f.percent}:{f.status}" for f in sorted(flags.values(), key=lambda f: f.key)
+        ).encode()
+    ).hexdigest()[:16]
+    return FlagSnapshot(flags=flags, version=digest)
+
+
+class _SnapshotCache:
+    """The snapshot, rebuilt when older than SNAPSHOT_SECONDS: no query per request in steady state,
+    and any change (a rollback included) reaches every process within a second, Redis or not."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._snapshot: FlagSnapshot | None = None
+        self._built_at = -1e9
+
+    def get(self) -> FlagSnapshot:
+        now = time.monotonic()
+        if self._snapshot is None or now - self._built_at > SNAPSHOT_SECONDS:
+            with self._lock:
+                if self._snapshot is None or now - self._built_at > SNAPSHOT_SECONDS:
+                    self._snapshot = build_snapshot()
+                    self._built_at = time.monotonic()
+        return self._snapshot
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshot, self._built_at = None, -1e9
+
+
+snapshot_cache = _SnapshotCache()
+
+
+def flag_snapshot() -> FlagSnapshot:
+    return snapshot_cache.get()
+
+
+def next_step_at(plan: RolloutPlan) -> dt.datetime | None:
+    if plan.percent == 0 or plan.level_since is None:
+        return None
+    return plan.level_since + dt.timedelta(minutes=plan.soak_minutes)
+
+
+def connected_instances(*, within_hours: int = 24):
+    since = timezone.now() - dt.timedelta(hours=within_hours)
+    return ClientInstance.objects.filter(last_fetch_at__gte=since).order_by("-last_fetch_at")[:20]
+
+
+def traffic_panel(migration: Migration, user) -> dict:
+    """Everything the traffic panel shows, for this user."""
+    from migrations_app.rollout import services  # gates live with the writes that enforce them
+
+    plan = plan_for(migration)
+    rollback = active_rollback(migration)
+    target = plan.next_step()
+    blocker = services.advance_blocker(migration, plan, to=target) if target is not None else None
+    return {
+        "plan": plan,
+        "percent": _effective_percent(migration.status, plan.percent),
+        "next_step": target,
+        "next_step_at": next_step_at(plan),
+        "advance_blocker": blocker,
+        "lower_steps": [step for step in [0, *plan.steps] if step < plan.percent],
+        "history": TrafficChange.objects.filter(migration=migration)[:10],
+        "rollback": rollback,
+        "rollback_steps": list(rollback.steps.all()) if rollback else [],
+        "last_rollback": rollback or Rollback.objects.filter(migration=migration).first(),
+        "rollback_blocker": services.rollback_blocker(migration),
+        "deliveries": OutboxMessage.objects.filter(migration=migration)[:10],
+        "instances": connected_instances(),
+        "hooks": migration.rollback_hooks.filter(active=True),
+        "can_change_traffic": access.can(user, "change_traffic"),
+        "can_override": access.can(user, "override_gate"),
+        "can_rollback": access.can(user, "rollback"),
+        "is_paused": migration.status == MigrationStatus.PAUSED,
+        "is_rolled_back": migration.status == MigrationStatus.ROLLED_BACK,
+    }

@@ -1,0 +1,362 @@
+"""Every write to traffic: advance, pause, resume, roll back. Lock, check, write, audit, enqueue."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from checklists.gates import go_live_gate_blocker
+from migrations_app import audit
+from migrations_app.audit import Actor
+from migrations_app.incidents.models import Severity
+from migrations_app.incidents.services import open_or_attach_incident
+from migrations_app.models import Contact, Migration, MigrationRole, MigrationStatus
+from migrations_app.monitoring.gates import guardrail_blocker
+from migrations_app.rollout import outbox
+from migrations_app.rollout.models import (
+    PLAYBOOK,
+    Rollback,
+    RollbackStep,
+    RolloutPlan,
+    TrafficChange,
+    TrafficChangeKind,
+)
+from migrations_app.rollout.selectors import active_rollback, next_step_at, snapshot_cache
+
+S = MigrationStatus
+ROLLBACK_FROM = {S.ROLLING_OUT, S.MONITORING, S.PAUSED}
+
+
+def _clock(value) -> str:
+    return timezone.localtime(value).strftime("%H:%M")
+
+
+def _locked(migration: Migration) -> tuple[Migration, RolloutPlan]:
+    migration = Migration.objects.select_for_update().get(pk=migration.pk)
+    RolloutPlan.objects.get_or_create(migration=migration)
+    plan = RolloutPlan.objects.select_for_update().get(migration=migration)
+    return migration, plan
+
+
+def _flags_changed() -> None:
+    # This process answers with the new state at once; others rebuild within half a second.
+    transaction.on_commit(snapshot_cache.clear)
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+
+def hard_blocker(migration: Migration, plan: RolloutPlan, *, to: int | None) -> str | None:
+    """Why traffic cannot move to `to` at all (no override helps): status and step order."""
+    if migration.status == S.ROLLED_BACK:
+        return "Rolled back: traffic stays at 0 % until someone resumes the rollout."
+    if migration.status == S.PAUSED:
+        return "Paused: resume the rollout before changing traffic."
+    if migration.status in (S.DRAFT, S.PREPARING):
+        return "The migration is not ready yet: mark it ready before sending traffic."
+    if migration.status in (S.COMPLETED, S.ABORTED):
+        return (
+            f"The migration is {MigrationStatus(migration.status).label.lower()}; traffic no longer changes."
+        )
+    if to is None:
+        return "Traffic is at 100 %: there is no further step."
+    if to not in plan.steps and to != 0:
+        return f"{to} % is not a step of the rollout plan ({', '.join(map(str, plan.steps))} %)."
+    if to > plan.percent and to != plan.next_step():
+        return f"The next step is {plan.next_step()} %; steps cannot be skipped."
+    if to < plan.percent and migration.status == S.MONITORING:
+        return "Monitoring at 100 %: pause or roll back instead of lowering traffic."
+    return None
+
+
+def gate_blocker(migration: Migration, plan: RolloutPlan, *, to: int, now=None) -> str | None:
+    """Why advancing is not allowed yet (an Admin may override): go-live gate, soak, guardrails."""
+    if to <= plan.percent:
+        return None  # lowering traffic is always safe
+    if sentence := go_live_gate_blocker(migration):
+        return sentence
+    ready_at = next_step_at(plan)
+    now = now or timezone.now()
+    if ready_at is not None and now < ready_at:
+        minutes = int((ready_at - now).total_seconds() // 60) + 1
+        wait = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+        return f"Soaking at {plan.percent} %: the next step may start at {_clock(ready_at)} (in {wait})."
+    return guardrail_blocker(migration)
+
+
+def advance_blocker(migration: Migration, plan: RolloutPlan, *, to: int | None, now=None) -> str | None:
+    return hard_blocker(migration, plan, to=to) or gate_blocker(migration, plan, to=to, now=now)
+
+
+def rollback_blocker(migration: Migration) -> str | None:
+    if migration.status == S.ROLLED_BACK or migration.status in ROLLBACK_FROM:
+        return None
+    if migration.status in (S.COMPLETED, S.ABORTED):
+        return f"The migration is {MigrationStatus(migration.status).label.lower()}: there is nothing to roll back."
+    return "No traffic has moved to the new path yet: there is nothing to roll back."
+
+
+# --- traffic ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_traffic(
+    migration: Migration, *, to: int, by: Actor, reason: str = "", override: bool = False
+) -> RolloutPlan:
+    """Move traffic to `to` %.
+
+    1. Lock the migration and its plan; already at `to`? Nothing to do (double click, retried call).
+    2. Refuse a move the status or the step order forbids, then the gates unless overridden
+       (the caller checked the override permission; an override must say why).
+    3. Write the level, the history row and the audit event; move the status along
+       (ready -> rolling out on the first step, rolling out -> monitoring at 100 %).
+    """
+    migration, plan = _locked(migration)
+    if plan.percent == to:
+        return plan
+    if sentence := hard_blocker(migration, plan, to=to):
+        raise ValidationError({"percent": sentence})
+    reason = reason.strip()
+    blocked = gate_blocker(migration, plan, to=to)
+    if blocked and not override:
+        raise ValidationError({"percent": blocked})
+    if blocked and not reason:
+        raise ValidationError({"reason": "Say why you override the gate: the audit trail keeps it."})
+    kind = TrafficChangeKind.OVERRIDE if blocked else TrafficChangeKind.ADVANCE
+    if to < plan.percent:
+        kind = TrafficChangeKind.DECREASE
+    before = plan.percent
+    plan.percent, plan.level_since = to, timezone.now()
+    plan.save(update_fields=["percent", "level_since", "updated_at"])
+    if migration.status == S.READY:
+        migration = _transition(migration, S.ROLLING_OUT, by, reason or f"Traffic to {to} %")
+    if to == 100 and migration.status == S.ROLLING_OUT:
+        migration = _transition(migration, S.MONITORING, by, reason or "Traffic at 100 %")
+    TrafficChange.objects.create(
+        migration=migration, by=by.label, kind=kind, from_percent=before, to_percent=to, reason=reason
+    )
+    audit.record(
+        by,
+        "traffic.overridden" if kind == TrafficChangeKind.OVERRIDE else "traffic.changed",
+        plan,
+        migration=migration,
+        before={"percent": before},
+        after={"percent": to, **({"gate": blocked} if blocked else {})},
+        reason=reason,
+    )
+    _flags_changed()
+    return plan
+
+
+def _transition(migration: Migration, to: str, by: Actor, reason: str) -> Migration:
+    from migrations_app.services import transition_migration
+
+    return transition_migration(migration, to=to, by=by, reason=reason)
+
+
+@transaction.atomic
+def update_plan(migration: Migration, *, steps: list[int], soak_minutes: int, by: Actor) -> RolloutPlan:
+    steps = sorted(set(steps))
+    if not steps or steps[-1] != 100 or steps[0] <= 0 or any(step > 100 for step in steps):
+        raise ValidationError(
+            {"steps": "Give ascending percentages between 1 and 100, ending at 100 (e.g. 5, 25, 50, 100)."}
+        )
+    if soak_minutes < 1:
+        raise ValidationError({"soak_minutes": "The soak time is at least 1 minute."})
+    migration, plan = _locked(migration)
+    before = {"steps": plan.steps, "soak_minutes": plan.soak_minutes}
+    after = {"steps": steps, "soak_minutes": soak_minutes}
+    if before == after:
+        return plan
+    plan.steps, plan.soak_minutes = steps, soak_minutes
+    plan.save(update_fields=["steps", "soak_minutes", "updated_at"])
+    audit.record(by, "rollout_plan.updated", plan, migration=migration, before=before, after=after)
+    return plan
+
+
+@transaction.atomic
+def pause_rollout(migration: Migration, *, by: Actor, reason: str) -> Migration:
+    """Hold traffic where it is; advancing waits until someone resumes."""
+    migration, plan = _locked(migration)
+    if migration.status == S.PAUSED:
+        return migration
+    migration = _transition(migration, S.PAUSED, by, reason)
+    TrafficChange.objects.create(
+        migration=migration,
+        by=by.label,
+        kind=TrafficChangeKind.PAUSE,
+        from_percent=plan.percent,
+        to_percent=plan.percent,
+        reason=reason,
+    )
+    _flags_changed()
+    return migration
+
+
+@transaction.atomic
+def resume_rollout(migration: Migration, *, by: Actor, reason: str) -> Migration:
+    """Resume after a pause or a rollback. After a rollback traffic stays at 0 % and the next
+    advance starts again at the first step, through the usual gates."""
+    migration, plan = _locked(migration)
+    if migration.status not in (S.PAUSED, S.ROLLED_BACK):
+        return migration  # already resumed by someone else
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the rollout resumes: the audit trail keeps it."})
+    if migration.status == S.ROLLED_BACK:
+        rollback = active_rollback(migration)
+        if rollback is not None:
+            rollback.resumed_at, rollback.resumed_by = timezone.now(), by.label
+            rollback.save(update_fields=["resumed_at", "resumed_by"])
+            audit.record(by, "rollback.resumed", rollback, migration=migration, reason=reason)
+    migration = _transition(migration, S.ROLLING_OUT, by, reason)
+    TrafficChange.objects.create(
+        migration=migration,
+        by=by.label,
+        kind=TrafficChangeKind.RESUME,
+        from_percent=plan.percent,
+        to_percent=plan.percent,
+        reason=reason,
+    )
+    _flags_changed()
+    return migration
+
+
+# --- rollback ---------------------------------------------------------------------------------
+
+
+def _on_call_addresses(migration: Migration) -> list[str]:
+    contacts = Contact.objects.filter(migrations=migration, on_call=True).exclude(email="")
+    people = MigrationRole.objects.filter(migration=migration, role="on_call").exclude(user__email="")
+    addresses = {c.email for c in contacts} | {r.user.email for r in people.select_related("user")}
+    return sorted(addresses)
+
+
+@transaction.atomic
+def roll_back(migration: Migration, *, by: Actor, reason: str, evidence: dict | None = None) -> Rollback:
+    """Send every user back to the old path. Repeating returns the existing rollback with
+    `.already = True` (double click, racing guardrail), so the caller can say who was first.
+
+    1. Lock the migration row: concurrent rollbacks queue here and all but the first see it done.
+    2. Traffic to 0 %, status to rolled back, the Rollback with its playbook, the incident.
+    3. Audit events and outbox rows (signed hooks, on-call e-mails) in this same transaction;
+       delivery starts after commit and never blocks or fails this call.
+    """
+    migration, plan = _locked(migration)
+    if migration.status == S.ROLLED_BACK and (existing := active_rollback(migration)):
+        existing.already = True
+        return existing
+    if sentence := rollback_blocker(migration):
+        raise ValidationError({"status": sentence})
+    reason = reason.strip() or "No reason given"
+    from_percent = plan.percent
+    plan.percent, plan.level_since = 0, timezone.now()
+    plan.save(update_fields=["percent", "level_since", "updated_at"])
+    migration = _transition(migration, S.ROLLED_BACK, by, reason)
+    incident = open_or_attach_incident(
+        migration,
+        by=by,
+        title=f"{migration.name} rolled back from {from_percent} %",
+        severity=Severity.SEV2,
+        evidence={"reason": reason, "from_percent": from_percent, **(evidence or {})},
+    )
+    rollback = Rollback.objects.create(
+        migration=migration,
+        by=by.label,
+        by_user=by.user if by.user is not None and by.user.pk else None,
+        reason=reason,
+        from_percent=from_percent,
+        evidence=evidence or {},
+        incident=incident,
+    )
+    RollbackStep.objects.bulk_create(
+        RollbackStep(rollback=rollback, position=position, text=text)
+        for position, text in enumerate(PLAYBOOK, 1)
+    )
+    TrafficChange.objects.create(
+        migration=migration,
+        by=by.label,
+        kind=TrafficChangeKind.ROLLBACK,
+        from_percent=from_percent,
+        to_percent=0,
+        reason=reason,
+    )
+    audit.record(
+        by,
+        "rollback.created",
+        rollback,
+        migration=migration,
+        before={"percent": from_percent},
+        after={"percent": 0},
+        reason=reason,
+    )
+    _enqueue_rollback_side_effects(migration, rollback)
+    _flags_changed()
+    rollback.already = False
+    return rollback
+
+
+def _enqueue_rollback_side_effects(migration: Migration, rollback: Rollback) -> None:
+    payload = {
+        "type": "migration.rolled_back",
+        "timestamp": rollback.at.isoformat(),
+        "data": {
+            "migration": migration.slug,
+            "name": migration.name,
+            "rollback_id": rollback.pk,
+            "from_percent": rollback.from_percent,
+            "percent": 0,
+            "reason": rollback.reason,
+            "by": rollback.by,
+        },
+    }
+    for hook in migration.rollback_hooks.filter(active=True):
+        outbox.enqueue_webhook(
+            url=hook.url,
+            secret=hook.secret,
+            event_type="migration.rolled_back",
+            payload=payload,
+            migration=migration,
+            dedupe_key=f"rollback:{rollback.pk}:hook:{hook.pk}",
+        )
+    if addresses := _on_call_addresses(migration):
+        outbox.enqueue_email(
+            to=addresses,
+            subject=f"[golive] ROLLED BACK: {migration.name} ({rollback.from_percent} % -> 0 %)",
+            body=(
+                f"{migration.name} was rolled back at {_clock(rollback.at)} by {rollback.by}.\n"
+                f"Traffic went from {rollback.from_percent} % to 0 %.\nReason: {rollback.reason}\n\n"
+                "Work through the rollback playbook on the migration page."
+            ),
+            migration=migration,
+            dedupe_key=f"rollback:{rollback.pk}:email",
+        )
+
+
+def already_message(rollback: Rollback) -> str:
+    return f"Already rolled back at {_clock(rollback.at)} by {rollback.by}."
+
+
+@transaction.atomic
+def tick_rollback_step(step: RollbackStep, *, done: bool, by: Actor) -> RollbackStep:
+    step = RollbackStep.objects.select_for_update().select_related("rollback__migration").get(pk=step.pk)
+    if (step.done_at is not None) == done:
+        return step
+    step.done_at, step.done_by = (timezone.now(), by.label) if done else (None, "")
+    step.save(update_fields=["done_at", "done_by"])
+    audit.record(
+        by,
+        "rollback_step.ticked" if done else "rollback_step.unticked",
+        step,
+        migration=step.rollback.migration,
+        after={"step": step.text, "done": done},
+    )
+    return step
+
+
+def open_rollback_steps(migration: Migration):
+    return RollbackStep.objects.filter(
+        Q(rollback__migration=migration) & Q(rollback__resumed_at__isnull=True)
+    )
