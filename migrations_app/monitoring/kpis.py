@@ -1,0 +1,181 @@
+"""KPI arithmetic: aggregate a KPI's source over a window in SQL, and judge the number.
+
+A probe's errors (timeouts, unreachable) are left out of every KPI: they are neither passes
+nor failures. Percentiles use PostgreSQL's percentile_cont; SQLite (the no-setup demo) computes
+them in Python from at most a window's worth of values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, models
+from django.db.models import Avg, Count, Q, Sum
+
+from migrations_app.monitoring.models import (
+    Aggregation,
+    Direction,
+    Kpi,
+    Outcome,
+    ProbeField,
+    ProbeResult,
+    Sample,
+)
+
+OK, WARNING, CRITICAL, NONE = "ok", "warning", "critical", "none"
+
+
+class Percentile(models.Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = models.FloatField()
+
+    def __init__(self, expression, percentile: float, **extra):
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | None
+    samples: int
+
+
+def level_of(kpi: Kpi, value: float | None) -> str:
+    """ok, warning, critical, or none when there is no number."""
+    if value is None:
+        return NONE
+    if kpi.direction == Direction.HIGHER_IS_BETTER:
+        if value < kpi.critical:
+            return CRITICAL
+        if kpi.warning is not None and value < kpi.warning:
+            return WARNING
+        return OK
+    if value >= kpi.critical:
+        return CRITICAL
+    if kpi.warning is not None and value >= kpi.warning:
+        return WARNING
+    return OK
+
+
+def raw_rows(kpi: Kpi, *, since: dt.datetime, until: dt.datetime):
+    """The queryset a KPI reads (probe results without errors, or pushed samples) in (since, until]."""
+    if kpi.probe_id:
+        return ProbeResult.objects.filter(
+            probe_id=kpi.probe_id, checked_at__gt=since, checked_at__lte=until
+        ).exclude(outcome=Outcome.ERROR)
+    return Sample.objects.filter(
+        migration_id=kpi.migration_id, metric=kpi.metric, at__gt=since, at__lte=until
+    )
+
+
+def _value_field(kpi: Kpi) -> str:
+    if kpi.probe_id:
+        return "latency_ms" if kpi.probe_field == ProbeField.LATENCY else "value"
+    return "value"
+
+
+def _aggregates(kpi: Kpi) -> dict:
+    """SQL aggregates for one KPI; the keys are what `_reading` reads."""
+    if kpi.probe_id:
+        good, bad = Count("id", filter=Q(outcome=Outcome.PASS)), Count("id", filter=Q(outcome=Outcome.FAIL))
+    else:
+        good, bad = Sum("ok"), Sum("failed")
+    field = _value_field(kpi)
+    aggregates = {"good": good, "bad": bad, "rows": Count("id"), "valued": Count(field), "mean": Avg(field)}
+    if kpi.aggregation == Aggregation.P95 and connection.vendor == "postgresql":
+        aggregates["p95"] = Percentile(field, 0.95)
+    return aggregates
+
+
+def _reading(kpi: Kpi, row: dict, rows_qs) -> Reading:
+    good, bad = row.get("good") or 0, row.get("bad") or 0
+    counted = good + bad
+    uses_counts = kpi.aggregation in (Aggregation.RATE, Aggregation.ERROR_RATE) or (
+        kpi.probe_id and kpi.probe_field == ProbeField.SUCCESS
+    )
+    if kpi.aggregation == Aggregation.RATE or (
+        uses_counts and kpi.aggregation in (Aggregation.MEAN, Aggregation.LAST)
+    ):
+        return Reading(100.0 * good / counted if counted else None, counted)
+    if kpi.aggregation == Aggregation.ERROR_RATE:
+        return Reading(100.0 * bad / counted if counted else None, counted)
+    if kpi.aggregation == Aggregation.COUNT:
+        count = counted if (not kpi.probe_id and counted) else row["rows"]
+        return Reading(float(count), row["rows"])
+    valued = row.get("valued") or 0
+    if kpi.aggregation == Aggregation.MEAN:
+        return Reading(row.get("mean"), valued)
+    if kpi.aggregation == Aggregation.P95:
+        if "p95" in row:
+            return Reading(row["p95"], valued)
+        values = sorted(v for v in rows_qs.values_list(_value_field(kpi), flat=True) if v is not None)
+        return Reading(percentile(values, 0.95), valued)
+    # LAST
+    order = "-checked_at" if kpi.probe_id else "-at"
+    last = (
+        rows_qs.exclude(**{f"{_value_field(kpi)}__isnull": True})
+        .order_by(order)
+        .values_list(_value_field(kpi), flat=True)
+        .first()
+    )
+    return Reading(last, valued)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (what percentile_cont does)."""
+    if not values:
+        return None
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def measure(
+    kpi: Kpi, *, now: dt.datetime, window: dt.timedelta | None = None, traffic_percent=None
+) -> Reading:
+    """The KPI's value over the window ending at `now` (optionally only at one traffic level)."""
+    since = now - (window or dt.timedelta(seconds=kpi.window_seconds))
+    rows = raw_rows(kpi, since=since, until=now)
+    if traffic_percent is not None:
+        rows = rows.filter(traffic_percent=traffic_percent)
+    return _reading(kpi, rows.aggregate(**_aggregates(kpi)), rows)
+
+
+def by_traffic_level(kpi: Kpi, *, now: dt.datetime, window: dt.timedelta) -> list[tuple[int, Reading]]:
+    """The KPI at each traffic level seen in the window, lowest level first (one grouped query)."""
+    rows = raw_rows(kpi, since=now - window, until=now)
+    grouped = rows.values("traffic_percent").annotate(**_aggregates(kpi)).order_by("traffic_percent")
+    return [
+        (row["traffic_percent"], _reading(kpi, row, rows.filter(traffic_percent=row["traffic_percent"])))
+        for row in grouped
+    ]
+
+
+def last_data_at(kpi: Kpi) -> dt.datetime | None:
+    """When the KPI's source last produced data (for the no-data rule)."""
+    if kpi.probe_id:
+        return (
+            ProbeResult.objects.filter(probe_id=kpi.probe_id)
+            .exclude(outcome=Outcome.ERROR)
+            .order_by("-checked_at")
+            .values_list("checked_at", flat=True)
+            .first()
+        )
+    return (
+        Sample.objects.filter(migration_id=kpi.migration_id, metric=kpi.metric)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def format_value(kpi: Kpi, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if kpi.aggregation in (Aggregation.RATE, Aggregation.ERROR_RATE):
+        return f"{value:.2f}{kpi.unit or ' %'}".replace("  ", " ")
+    if kpi.aggregation == Aggregation.COUNT:
+        return f"{value:.0f}{(' ' + kpi.unit) if kpi.unit else ''}"
+    shown = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{shown}{(' ' + kpi.unit) if kpi.unit and kpi.unit != '%' else kpi.unit}"

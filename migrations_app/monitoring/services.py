@@ -1,0 +1,613 @@
+"""Every write of the monitoring app: probes, results, samples, guardrail evaluations, alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from migrations_app import audit
+from migrations_app.audit import Actor
+from migrations_app.models import Migration
+from migrations_app.monitoring import guardrails as rules
+from migrations_app.monitoring import kpis
+from migrations_app.monitoring.models import (
+    Aggregation,
+    Alert,
+    Direction,
+    Guardrail,
+    GuardrailKind,
+    GuardrailMode,
+    Kpi,
+    Outcome,
+    Probe,
+    ProbeField,
+    ProbeResult,
+    Rollup,
+    Sample,
+)
+from migrations_app.monitoring.probing.kinds import Outcome as RunOutcome
+
+log = logging.getLogger(__name__)
+
+PROBE_FIELDS = [
+    "name",
+    "kind",
+    "url",
+    "method",
+    "headers",
+    "expected_statuses",
+    "expected_json",
+    "json_path",
+    "query",
+    "secret_env",
+    "webhook_scheme",
+    "min_days_valid",
+    "interval_seconds",
+    "timeout_seconds",
+    "enabled",
+    "checklist_item_id",
+    "passes_to_tick",
+    "errors_to_page",
+]
+
+
+def traffic_percent(migration: Migration) -> int:
+    from migrations_app.rollout.selectors import current_percent
+
+    return current_percent(migration)
+
+
+# --- probe configuration ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_probe(migration: Migration, *, by: Actor, **fields) -> Probe:
+    probe = Probe(migration=migration, **fields)
+    probe.full_clean()
+    probe.next_due_at = timezone.now()
+    probe.save()
+    audit.record(by, "probe.created", probe, migration=migration, after=audit.snapshot(probe, PROBE_FIELDS))
+    return probe
+
+
+@transaction.atomic
+def update_probe(probe: Probe, *, by: Actor, **fields) -> Probe:
+    probe = Probe.objects.select_for_update().get(pk=probe.pk)
+    before = audit.snapshot(probe, PROBE_FIELDS)
+    for name, value in fields.items():
+        if name not in PROBE_FIELDS:
+            raise ValueError(f"update_probe cannot change {name}")
+        setattr(probe, name, value)
+    probe.full_clean()
+    old, new = audit.changed(before, audit.snapshot(probe, PROBE_FIELDS))
+    if not new:
+        return probe
+    if probe.enabled and ("interval_seconds" in new or "enabled" in new):
+        probe.next_due_at = timezone.now()
+    probe.save()
+    audit.record(by, "probe.updated", probe, migration=probe.migration, before=old, after=new)
+    return probe
+
+
+# --- scheduling and results ------------------------------------------------------------------------
+
+
+def dispatch_due_probes(*, now: dt.datetime | None = None, limit: int = 5000) -> list[tuple[int, str]]:
+    """Claim every probe whose slot has come and enqueue one run per probe and slot.
+
+    The slot time (`due_at`) names the run, so a redelivered or doubly dispatched task stores
+    nothing new (results are unique per probe and slot). A dispatcher that fell behind skips
+    the missed slots instead of sending a burst."""
+    from migrations_app.monitoring import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Probe.objects.select_for_update(skip_locked=True)
+            .filter(enabled=True, next_due_at__lte=now)
+            .order_by("next_due_at")
+            .only("id", "next_due_at", "interval_seconds")[:limit]
+        )
+        runs = []
+        for probe in due:
+            runs.append((probe.pk, probe.next_due_at.isoformat()))
+            behind = (now - probe.next_due_at).total_seconds()
+            skipped = math.floor(behind / probe.interval_seconds) + 1
+            probe.next_due_at = probe.next_due_at + dt.timedelta(seconds=skipped * probe.interval_seconds)
+        Probe.objects.bulk_update(due, ["next_due_at"])
+        transaction.on_commit(lambda: tasks.enqueue_runs(runs))
+    return runs
+
+
+def record_probe_result(
+    probe: Probe, *, due_at: dt.datetime, outcome: RunOutcome, now=None
+) -> ProbeResult | None:
+    """Store one run. Returns None (and changes nothing) when this slot already has a result.
+
+    1. Insert the result; the unique (probe, due_at) makes a redelivered run a no-op.
+    2. Update the probe's streaks and last result in the same transaction.
+    3. After commit: tick a linked checklist item after enough passes in a row, page the on-call
+       after enough errors in a row, and evaluate the guardrails that watch this probe."""
+    now = now or timezone.now()
+    migration = probe.migration
+    result = ProbeResult(
+        probe=probe,
+        migration_id=probe.migration_id,
+        due_at=due_at,
+        checked_at=now,
+        outcome=outcome.outcome,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        value=outcome.value,
+        error=outcome.error[:500],
+        detail=outcome.detail or {},
+        traffic_percent=traffic_percent(migration),
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                result.save(force_insert=True)
+        except IntegrityError:
+            return None
+        passed, errored = outcome.outcome == Outcome.PASS, outcome.outcome == Outcome.ERROR
+        Probe.objects.filter(pk=probe.pk).update(
+            consecutive_passes=(F("consecutive_passes") + 1) if passed else 0,
+            # An error neither passes nor fails; it breaks a run of passes but not of errors.
+            consecutive_errors=(F("consecutive_errors") + 1) if errored else 0,
+            last_outcome=outcome.outcome,
+            last_checked_at=now,
+            last_summary=outcome.summary[:300],
+        )
+        streaks = Probe.objects.filter(pk=probe.pk).values("consecutive_passes", "consecutive_errors").get()
+    if passed and probe.checklist_item_id and streaks["consecutive_passes"] == probe.passes_to_tick:
+        tick_checklist_item(probe, result)
+    if errored and streaks["consecutive_errors"] == probe.errors_to_page:
+        send_alert(
+            migration,
+            key=f"probe:{probe.pk}:errors",
+            level="page",
+            message=f"Probe “{probe.name}” failed to run {probe.errors_to_page} times in a row: {outcome.summary}",
+        )
+    if not errored:
+        for guardrail in Guardrail.objects.filter(kpi__probe=probe, enabled=True).select_related(
+            "kpi", "migration"
+        ):
+            evaluate_guardrail(guardrail, now=now)
+    return result
+
+
+def tick_checklist_item(probe: Probe, result: ProbeResult) -> None:
+    try:
+        from checklists.models import ChecklistItem
+        from checklists.services import record_automated_check
+    except ImportError:  # the checklist app is optional for monitoring
+        return
+    item = ChecklistItem.objects.filter(pk=probe.checklist_item_id, migration_id=probe.migration_id).first()
+    if item is None or item.state == "done":
+        return
+    evidence = (
+        f"Probe “{probe.name}” ({probe.get_kind_display()}) passed {probe.passes_to_tick} times in a row; "
+        f"last at {result.checked_at:%Y-%m-%d %H:%M:%S %Z}: {probe.last_summary or result.outcome}"
+    )
+    record_automated_check(item, passed=True, evidence=evidence, by=Actor.system(f"probe: {probe.name}"))
+
+
+# --- pushed samples --------------------------------------------------------------------------------
+
+
+def ingest_samples(migration: Migration, *, items: list[dict]) -> int:
+    """Store already validated samples (see api.validate_batch) and evaluate the guardrails on them."""
+    from migrations_app.monitoring import tasks
+
+    percent = traffic_percent(migration)
+    now = timezone.now()
+    rows = [
+        Sample(
+            migration=migration,
+            metric=item["metric"],
+            at=item.get("at") or now,
+            value=item.get("value"),
+            ok=item.get("ok"),
+            failed=item.get("failed"),
+            traffic_percent=percent,
+        )
+        for item in items
+    ]
+    metrics = sorted({row.metric for row in rows})
+    with transaction.atomic():
+        Sample.objects.bulk_create(rows, batch_size=1000)
+        transaction.on_commit(
+            lambda: tasks.evaluate_metric_guardrails.delay(migration_id=migration.pk, metrics=metrics)
+        )
+    return len(rows)
+
+
+# --- guardrails -------------------------------------------------------------------------------------
+
+
+def _observe(guardrail: Guardrail, now: dt.datetime) -> tuple[str, float | None, str]:
+    """(level, value, message) for one evaluation of one guardrail."""
+    kpi = guardrail.kpi
+    if guardrail.kind == GuardrailKind.NO_DATA:
+        last = kpis.last_data_at(kpi)
+        silence = None if last is None else (now - last).total_seconds()
+        watching = traffic_percent(guardrail.migration) > 0
+        level = rules.no_data_level(silence, guardrail.no_data_seconds, watching=watching)
+        if not watching:
+            return level, silence, "Not watching: no traffic on the new path."
+        shown = "never" if last is None else f"{silence:.0f} s ago"
+        return level, silence, f"Last data {shown}; limit {guardrail.no_data_seconds} s."
+    reading = kpis.measure(kpi, now=now)
+    if guardrail.kind == GuardrailKind.BASELINE:
+        if guardrail.baseline_value is None and traffic_percent(guardrail.migration) > 0:
+            guardrail.baseline_value = measure_baseline(kpi, now=now)
+        if reading.samples < max(guardrail.min_samples, 1):
+            return (
+                rules.NO_SAMPLES,
+                reading.value,
+                f"{reading.samples} samples in the window; need {guardrail.min_samples}.",
+            )
+        level = rules.baseline_level(
+            reading.value,
+            guardrail.baseline_value,
+            guardrail.degradation_percent,
+            higher_is_better=kpi.direction == Direction.HIGHER_IS_BETTER,
+        )
+        base = (
+            "not measured"
+            if guardrail.baseline_value is None
+            else kpis.format_value(kpi, guardrail.baseline_value)
+        )
+        return level, reading.value, f"{kpis.format_value(kpi, reading.value)} against baseline {base}."
+    level = rules.threshold_level(kpis.level_of(kpi, reading.value), reading.samples, guardrail.min_samples)
+    if level == rules.NO_SAMPLES:
+        return level, reading.value, f"{reading.samples} samples in the window; need {guardrail.min_samples}."
+    return level, reading.value, f"{kpis.format_value(kpi, reading.value)} (critical {kpi.threshold_label})."
+
+
+def measure_baseline(
+    kpi: Kpi, *, now: dt.datetime, window: dt.timedelta = dt.timedelta(hours=1)
+) -> float | None:
+    """The KPI over data taken at 0 % traffic (before the rollout started) in the last hour."""
+    return kpis.measure(kpi, now=now, window=window, traffic_percent=0).value
+
+
+def evaluate_guardrail(
+    guardrail: Guardrail, *, now: dt.datetime | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """One evaluation: observe, step the state machine, store, then act (alert or roll back)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        guardrail = (
+            Guardrail.objects.select_for_update()
+            .select_related("kpi__probe", "migration")
+            .get(pk=guardrail.pk)
+        )
+        level, value, message = _observe(guardrail, now)
+        before = rules.Memory(guardrail.state, guardrail.breach_streak, guardrail.fired)
+        after, actions = rules.step(
+            before,
+            level,
+            rules.Rules(
+                consecutive=guardrail.consecutive, roll_back=guardrail.mode == GuardrailMode.ROLLBACK
+            ),
+        )
+        guardrail.state, guardrail.breach_streak, guardrail.fired = (
+            after.state,
+            after.breach_streak,
+            after.fired,
+        )
+        guardrail.last_value, guardrail.last_evaluated_at, guardrail.last_message = value, now, message[:300]
+        guardrail.save(
+            update_fields=[
+                "state",
+                "breach_streak",
+                "fired",
+                "last_value",
+                "last_evaluated_at",
+                "last_message",
+                "baseline_value",
+            ]
+        )
+        if after.state != before.state:
+            audit.record(
+                Actor.system(f"guardrail: {guardrail.name}"),
+                "guardrail.state_changed",
+                guardrail,
+                migration=guardrail.migration,
+                before={"state": before.state},
+                after={"state": after.state},
+                reason=message,
+            )
+        for action in actions:
+            _act(guardrail, action, message, now)
+    return after.state, actions
+
+
+def _act(guardrail: Guardrail, action: str, message: str, now: dt.datetime) -> None:
+    migration = guardrail.migration
+    if action == rules.ALERT_WARNING:
+        send_alert(
+            migration,
+            key=f"guardrail:{guardrail.pk}:warning",
+            level="warning",
+            message=f"Guardrail “{guardrail.name}” warning: {message}",
+        )
+    elif action == rules.ALERT_BREACH:
+        send_alert(
+            migration,
+            key=f"guardrail:{guardrail.pk}:breach",
+            level="critical",
+            message=f"Guardrail “{guardrail.name}” breached (alert only): {message}",
+        )
+    elif action == rules.ROLL_BACK:
+        fire_rollback(guardrail, message, now)
+
+
+def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
+    """The same rollback as the button, with the guardrail as the actor and the samples as evidence."""
+    from migrations_app.rollout import services as rollout
+
+    migration = Migration.objects.get(pk=guardrail.migration_id)
+    if traffic_percent(migration) == 0 or rollout.rollback_blocker(migration):
+        send_alert(
+            migration,
+            key=f"guardrail:{guardrail.pk}:breach",
+            level="critical",
+            message=f"Guardrail “{guardrail.name}” breached, nothing to roll back: {message}",
+        )
+        return
+    rollout.roll_back(
+        migration,
+        by=Actor.system(f"guardrail: {guardrail.name}"),
+        reason=f"Guardrail “{guardrail.name}” breached {guardrail.consecutive} evaluations in a row: {message}",
+        evidence=breach_evidence(guardrail, now),
+    )
+
+
+def breach_evidence(guardrail: Guardrail, now: dt.datetime, *, limit: int = 50) -> dict:
+    kpi = guardrail.kpi
+    since = now - dt.timedelta(
+        seconds=max(
+            kpi.window_seconds, guardrail.no_data_seconds if guardrail.kind == GuardrailKind.NO_DATA else 0
+        )
+    )
+    rows = kpis.raw_rows(kpi, since=since, until=now)
+    if kpi.probe_id:
+        samples = [
+            {
+                "at": r.checked_at.isoformat(),
+                "outcome": r.outcome,
+                "status": r.status_code,
+                "latency_ms": r.latency_ms and round(r.latency_ms, 1),
+                "value": r.value,
+                "error": r.error,
+                "traffic_percent": r.traffic_percent,
+            }
+            for r in rows.order_by("-checked_at")[:limit]
+        ]
+    else:
+        samples = [
+            {
+                "at": s.at.isoformat(),
+                "value": s.value,
+                "ok": s.ok,
+                "failed": s.failed,
+                "traffic_percent": s.traffic_percent,
+            }
+            for s in rows.order_by("-at")[:limit]
+        ]
+    return {
+        "guardrail": guardrail.name,
+        "rule": guardrail.get_kind_display(),
+        "kpi": kpi.name,
+        "source": kpi.source_label,
+        "threshold": kpi.threshold_label,
+        "value": guardrail.last_value,
+        "consecutive": guardrail.consecutive,
+        "window_seconds": kpi.window_seconds,
+        "breaching_samples": samples,
+    }
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+def send_alert(migration: Migration, *, key: str, level: str, message: str) -> Alert | None:
+    """Notify the on-call by e-mail and the migration's webhooks, at most once per key and period."""
+    from migrations_app.rollout import outbox
+    from migrations_app.rollout.services import _on_call_addresses
+
+    period = dt.timedelta(seconds=settings.GOLIVE_ALERT_DEDUPE_SECONDS)
+    now = timezone.now()
+    with transaction.atomic():
+        Migration.objects.select_for_update().filter(pk=migration.pk).first()  # serialise racing alerts
+        if Alert.objects.filter(migration=migration, key=key, created_at__gte=now - period).exists():
+            return None
+        alert = Alert.objects.create(migration=migration, key=key, level=level, message=message[:500])
+        dedupe = f"alert:{alert.pk}"
+        if addresses := _on_call_addresses(migration):
+            outbox.enqueue_email(
+                to=addresses,
+                subject=f"[golive] {level.upper()}: {migration.name}",
+                body=f"{message}\n\nControl room: /migrations/{migration.slug}/control-room/",
+                migration=migration,
+                dedupe_key=f"{dedupe}:email",
+            )
+        for hook in migration.rollback_hooks.filter(active=True):
+            outbox.enqueue_webhook(
+                url=hook.url,
+                secret=hook.secret,
+                event_type=f"golive.alert.{level}",
+                payload={
+                    "type": f"golive.alert.{level}",
+                    "data": {"migration": migration.slug, "message": message},
+                },
+                migration=migration,
+                dedupe_key=f"{dedupe}:hook:{hook.pk}",
+            )
+    return alert
+
+
+# --- standard KPIs ---------------------------------------------------------------------------------
+
+# (name, probe field or metric, aggregation, direction, warning, critical, unit)
+STANDARD_PROBE_KPIS = [
+    ("Success rate", ProbeField.SUCCESS, Aggregation.RATE, Direction.HIGHER_IS_BETTER, 99.8, 99.5, "%"),
+    ("p95 response time", ProbeField.LATENCY, Aggregation.P95, Direction.LOWER_IS_BETTER, 1500, 2000, "ms"),
+    ("Error rate", ProbeField.SUCCESS, Aggregation.ERROR_RATE, Direction.LOWER_IS_BETTER, 0.3, 0.5, "%"),
+]
+STANDARD_METRIC_KPIS = [
+    ("Payment success", "payment_success", Aggregation.RATE, Direction.HIGHER_IS_BETTER, 99.95, 99.9, "%"),
+    ("Webhook delivery", "webhook_delivery", Aggregation.RATE, Direction.HIGHER_IS_BETTER, 99.5, 99.0, "%"),
+    ("Uptime", "uptime", Aggregation.RATE, Direction.HIGHER_IS_BETTER, 99.95, 99.9, "%"),
+]
+
+
+@transaction.atomic
+def add_standard_kpis(
+    migration: Migration, *, probe: Probe | None, by: Actor, mode: str = GuardrailMode.ROLLBACK
+) -> list[Kpi]:
+    """The reference plans' KPIs with a guardrail each. Existing KPIs (by name) are kept as they are."""
+    created = []
+    position = Kpi.objects.filter(migration=migration).count()
+    specs = (
+        [
+            (n, {"probe": probe, "probe_field": f}, a, d, w, c, u)
+            for n, f, a, d, w, c, u in STANDARD_PROBE_KPIS
+        ]
+        if probe
+        else []
+    )
+    specs += [(n, {"metric": m}, a, d, w, c, u) for n, m, a, d, w, c, u in STANDARD_METRIC_KPIS]
+    for name, source, aggregation, direction, warning, critical, unit in specs:
+        if Kpi.objects.filter(migration=migration, name=name).exists():
+            continue
+        position += 1
+        kpi = Kpi.objects.create(
+            migration=migration,
+            name=name,
+            aggregation=aggregation,
+            direction=direction,
+            warning=warning,
+            critical=critical,
+            unit=unit,
+            position=position,
+            **source,
+        )
+        Guardrail.objects.create(migration=migration, name=f"{name} guardrail", kpi=kpi, mode=mode)
+        audit.record(
+            by,
+            "kpi.created",
+            kpi,
+            migration=migration,
+            after={"name": name, "source": kpi.source_label, "threshold": kpi.threshold_label},
+        )
+        created.append(kpi)
+    return created
+
+
+# --- retention -------------------------------------------------------------------------------------
+
+
+def roll_up_old_data(*, now: dt.datetime | None = None, older_than: dt.timedelta | None = None) -> int:
+    """Fold raw results and samples older than the retention age into per-minute rollups.
+
+    Only whole minutes are folded, and the raw rows are deleted in the same transaction, so a
+    rerun finds nothing to fold twice. Returns how many raw rows were folded."""
+    now = now or timezone.now()
+    cutoff = now - (older_than or dt.timedelta(hours=settings.GOLIVE_RAW_RETENTION_HOURS))
+    cutoff = cutoff.replace(second=0, microsecond=0)
+    if connection.vendor != "postgresql":
+        return _roll_up_python(cutoff)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO monitoring_rollup (migration_id, source, minute, traffic_percent, count, ok, failed,
+                                           errors, total, valued, p95, last)
+            SELECT migration_id, 'probe:' || probe_id, date_trunc('minute', checked_at), traffic_percent,
+                   count(*), count(*) FILTER (WHERE outcome = 'pass'), count(*) FILTER (WHERE outcome = 'fail'),
+                   count(*) FILTER (WHERE outcome = 'error'), coalesce(sum(latency_ms), 0), count(latency_ms),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                   (array_agg(coalesce(value, latency_ms) ORDER BY checked_at DESC))[1]
+            FROM monitoring_proberesult WHERE checked_at < %s
+            GROUP BY 1, 2, 3, 4
+            ON CONFLICT (migration_id, source, minute, traffic_percent) DO UPDATE SET
+                count = monitoring_rollup.count + EXCLUDED.count, ok = monitoring_rollup.ok + EXCLUDED.ok,
+                failed = monitoring_rollup.failed + EXCLUDED.failed, errors = monitoring_rollup.errors + EXCLUDED.errors,
+                total = monitoring_rollup.total + EXCLUDED.total, valued = monitoring_rollup.valued + EXCLUDED.valued,
+                p95 = greatest(monitoring_rollup.p95, EXCLUDED.p95), last = EXCLUDED.last
+            """,
+            [cutoff],
+        )
+        cursor.execute("DELETE FROM monitoring_proberesult WHERE checked_at < %s", [cutoff])
+        folded = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO monitoring_rollup (migration_id, source, minute, traffic_percent, count, ok, failed,
+                                           errors, total, valued, p95, last)
+            SELECT migration_id, metric, date_trunc('minute', at), traffic_percent, count(*),
+                   coalesce(sum(ok), 0), coalesce(sum(failed), 0), 0, coalesce(sum(value), 0), count(value),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY value),
+                   (array_agg(value ORDER BY at DESC))[1]
+            FROM monitoring_sample WHERE at < %s
+            GROUP BY 1, 2, 3, 4
+            ON CONFLICT (migration_id, source, minute, traffic_percent) DO UPDATE SET
+                count = monitoring_rollup.count + EXCLUDED.count, ok = monitoring_rollup.ok + EXCLUDED.ok,
+                failed = monitoring_rollup.failed + EXCLUDED.failed,
+                total = monitoring_rollup.total + EXCLUDED.total, valued = monitoring_rollup.valued + EXCLUDED.valued,
+                p95 = greatest(monitoring_rollup.p95, EXCLUDED.p95), last = EXCLUDED.last
+            """,
+            [cutoff],
+        )
+        cursor.execute("DELETE FROM monitoring_sample WHERE at < %s", [cutoff])
+        folded += cursor.rowcount
+    return folded
+
+
+def _roll_up_python(cutoff: dt.datetime) -> int:
+    """SQLite (the no-setup demo): the same folding, row by row."""
+    folded = 0
+    with transaction.atomic():
+        for result in ProbeResult.objects.filter(checked_at__lt=cutoff).iterator():
+            rollup, _ = Rollup.objects.get_or_create(
+                migration_id=result.migration_id,
+                source=f"probe:{result.probe_id}",
+                minute=result.checked_at.replace(second=0, microsecond=0),
+                traffic_percent=result.traffic_percent,
+            )
+            rollup.count += 1
+            rollup.ok += result.outcome == Outcome.PASS
+            rollup.failed += result.outcome == Outcome.FAIL
+            rollup.errors += result.outcome == Outcome.ERROR
+            if result.latency_ms is not None:
+                rollup.total += result.latency_ms
+                rollup.valued += 1
+                rollup.p95 = max(rollup.p95 or 0, result.latency_ms)
+            rollup.save()
+            folded += 1
+        ProbeResult.objects.filter(checked_at__lt=cutoff).delete()
+        for sample in Sample.objects.filter(at__lt=cutoff).iterator():
+            rollup, _ = Rollup.objects.get_or_create(
+                migration_id=sample.migration_id,
+                source=sample.metric,
+                minute=sample.at.replace(second=0, microsecond=0),
+                traffic_percent=sample.traffic_percent,
+            )
+            rollup.count += 1
+            rollup.ok += sample.ok or 0
+            rollup.failed += sample.failed or 0
+            if sample.value is not None:
+                rollup.total += sample.value
+                rollup.valued += 1
+                rollup.last = sample.value
+            rollup.save()
+            folded += 1
+        Sample.objects.filter(at__lt=cutoff).delete()
+    return folded
