@@ -101,7 +101,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # The embedded broker: kombu's SQLAlchemy transport on a SQLite file works across processes
 # with no server to start (kombu's filesystem transport lost messages under concurrent producers).
-_EMBEDDED_BROKER = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+# golivesql is that transport with a faster poll (golive_site/broker.py).
+_EMBEDDED_BROKER = f"golivesql+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or _EMBEDDED_BROKER)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -114,8 +115,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # committed and the dispatcher will pick it up later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "worker-heartbeat": {"task": "migrations_app.tasks.heartbeat", "schedule": 30.0},
+    # Recurring post-launch work (weekly reviews, monthly audits...): idempotent per period.
+    "checklists-recurring-items": {"task": "checklists.tasks.create_recurring_items", "schedule": 3600.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -197,3 +203,32 @@ LOGGING = {
 
 # --- golive ---------------------------------------------------------------------------------
 GOLIVE_VERSION = env.str("GOLIVE_VERSION", default="")
+
+# --- Monitoring: probes, KPIs, guardrails (migrations_app.monitoring) ------------------------
+# Networks probes may call although they are not public (CIDRs). The local demo probes itself.
+GOLIVE_PROBE_ALLOWLIST = env.list("GOLIVE_PROBE_ALLOWLIST", default=["127.0.0.1/32"] if DEBUG else [])
+GOLIVE_PROBE_CA_FILE = env.str("GOLIVE_PROBE_CA_FILE", default="")  # extra CA for TLS probes
+GOLIVE_PROBE_DISPATCH_SECONDS = env.float("GOLIVE_PROBE_DISPATCH_SECONDS", default=1.0)
+GOLIVE_RAW_RETENTION_HOURS = env.int("GOLIVE_RAW_RETENTION_HOURS", default=48)
+GOLIVE_ALERT_DEDUPE_SECONDS = env.int("GOLIVE_ALERT_DEDUPE_SECONDS", default=900)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "monitoring-dispatch-probes": {
+            "task": "migrations_app.monitoring.tasks.dispatch_due_probes",
+            "schedule": GOLIVE_PROBE_DISPATCH_SECONDS,
+        },
+        "monitoring-evaluate-guardrails": {
+            "task": "migrations_app.monitoring.tasks.evaluate_all_guardrails",
+            "schedule": 30.0,
+        },
+        "monitoring-roll-up": {"task": "migrations_app.monitoring.tasks.roll_up_old_data", "schedule": 600.0},
+    }
+)
+
+# --- Rollout: outbox delivery (migrations_app.rollout) ---------------------------------------
+# The dispatcher delivers outbox rows whose task was never published (broker down) or failed.
+GOLIVE_OUTBOX_DISPATCH_SECONDS = env.float("GOLIVE_OUTBOX_DISPATCH_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE["rollout-dispatch-outbox"] = {
+    "task": "migrations_app.rollout.tasks.dispatch_outbox",
+    "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
+}

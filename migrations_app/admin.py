@@ -89,12 +89,24 @@ class MigrationAdmin(AuditedAdmin):
         instances = formset.save(commit=False)
         actor = Actor.for_user(request.user)
         for obj in formset.deleted_objects:
-            audit.record(actor, f"{obj._meta.model_name}.deleted", obj, migration=form.instance, before={"repr": str(obj)})
+            audit.record(
+                actor,
+                f"{obj._meta.model_name}.deleted",
+                obj,
+                migration=form.instance,
+                before={"repr": str(obj)},
+            )
             obj.delete()
         for obj in instances:
             action = "updated" if obj.pk else "created"
             obj.save()
-            audit.record(actor, f"{obj._meta.model_name}.{action}", obj, migration=form.instance, after={"repr": str(obj)})
+            audit.record(
+                actor,
+                f"{obj._meta.model_name}.{action}",
+                obj,
+                migration=form.instance,
+                after={"repr": str(obj)},
+            )
         formset.save_m2m()
 
 

@@ -25,7 +25,9 @@ class Actor:
 
     @classmethod
     def for_token(cls, token) -> Actor:
-        return cls(kind=ActorKind.TOKEN, label=f"token {token.name} ({token.user.get_username()})", user=token.user)
+        return cls(
+            kind=ActorKind.TOKEN, label=f"token {token.name} ({token.user.get_username()})", user=token.user
+        )
 
     @classmethod
     def system(cls, rule: str) -> Actor:

@@ -119,7 +119,9 @@ def transition_migration(migration: Migration, *, to: str, by: Actor, reason: st
         raise ValidationError({"reason": f"Say why the migration becomes {MigrationStatus(to).label}."})
     blocker = _gate_blocker(migration, to)
     if blocker:
-        raise ValidationError({"to": f"{MigrationStatus(to).label} is refused until the phase gate is complete. {blocker}"})
+        raise ValidationError(
+            {"to": f"{MigrationStatus(to).label} is refused until the phase gate is complete. {blocker}"}
+        )
     before = migration.status
     migration.status = to
     migration.status_changed_at = timezone.now()

@@ -66,7 +66,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def celery_worker(tmp_path: Path, *, queues: str = "", concurrency: int = 1, pool: str = "prefork", **env: str):
+def celery_worker(
+    tmp_path: Path, *, queues: str = "", concurrency: int = 1, pool: str = "prefork", **env: str
+):
     """A real `celery worker` process on the configured broker, using the test database."""
     log_path = tmp_path / f"worker-{time.monotonic_ns()}.log"
     args = [sys.executable, "-m", "celery", "-A", "golive_site", "worker", "--loglevel=INFO"]

@@ -9,6 +9,7 @@ from migrations_app.models.core import (
     MigrationStatus,
     Phase,
     PhaseKind,
+    WorkerHeartbeat,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "MigrationStatus",
     "Phase",
     "PhaseKind",
+    "WorkerHeartbeat",
 ]

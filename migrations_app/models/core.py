@@ -92,7 +92,9 @@ class MigrationRole(models.Model):
     """Who holds which role on one migration (sign-offs and escalation use these)."""
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="role_assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="migration_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="migration_roles"
+    )
     role = models.CharField(max_length=20, choices=MigrationRoleName.choices)
 
     class Meta:
@@ -132,3 +134,14 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each Celery worker last ran a task, so pages can warn when background work stopped."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    last_seen = models.DateTimeField()
+    beats = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.last_seen:%H:%M:%S}"

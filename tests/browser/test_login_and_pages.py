@@ -7,9 +7,13 @@ from migrations_app.models import Contact, ContactKind, MigrationRoleName
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_each_role_logs_in_and_sees_the_migration_page(login, live_server, migration, ops, pm, oncall, admin_user, screenshot):
+def test_each_role_logs_in_and_sees_the_migration_page(
+    login, live_server, migration, ops, pm, oncall, admin_user, screenshot
+):
     services.assign_role(migration, user=pm, role=MigrationRoleName.PRODUCT_MANAGER, by=Actor.system("tests"))
-    contact = Contact.objects.create(name="Provider hotline", kind=ContactKind.EXTERNAL_PARTNER, role="Support", phone="+1 555 0100")
+    contact = Contact.objects.create(
+        name="Provider hotline", kind=ContactKind.EXTERNAL_PARTNER, role="Support", phone="+1 555 0100"
+    )
     contact.migrations.add(migration)
     for user in (ops, pm, oncall, admin_user):
         page = login(user)

@@ -1,0 +1,82 @@
+import pytest
+
+from migrations_app.models import AuditEvent, Contact, ContactKind
+
+pytestmark = pytest.mark.django_db
+
+
+def _contact_form(**overrides):
+    data = {
+        "name": "Provider support",
+        "kind": ContactKind.EXTERNAL_PARTNER,
+        "organisation": "Acme",
+        "role": "Support line",
+        "phone": "+1 555 0100",
+        "email": "support@acme.example",
+        "escalation_order": "1",
+        "on_call": "on",
+        "notes": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_admin_adds_a_contact_for_a_migration_and_it_is_audited(client_for, admin_user, migration):
+    client = client_for(admin_user)
+    response = client.post("/admin/migrations_app/contact/add/", _contact_form(migrations=[migration.pk]))
+    assert response.status_code == 302, response.text[:2000]
+    contact = Contact.objects.get(name="Provider support")
+    assert list(contact.migrations.all()) == [migration]
+    event = AuditEvent.objects.get(action="contact.created")
+    assert event.actor_user == admin_user
+    assert event.after["phone"] == "+1 555 0100"
+    assert "Provider support" in client.get(f"/migrations/{migration.slug}/").text
+
+
+def test_an_admin_edit_records_before_and_after(client_for, admin_user, migration):
+    contact = Contact.objects.create(
+        name="NOC", kind=ContactKind.EXTERNAL_PARTNER, role="Hosting", phone="111"
+    )
+    client_for(admin_user).post(
+        f"/admin/migrations_app/contact/{contact.pk}/change/",
+        _contact_form(name="NOC", role="Hosting", phone="222", email="", on_call=""),
+    )
+    event = AuditEvent.objects.get(action="contact.updated")
+    assert event.before["phone"] == "111"
+    assert event.after["phone"] == "222"
+
+
+def test_an_invalid_contact_names_the_field_and_saves_nothing(client_for, admin_user):
+    response = client_for(admin_user).post(
+        "/admin/migrations_app/contact/add/", _contact_form(email="not-an-email")
+    )
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.text
+    assert not Contact.objects.exists()
+    assert not AuditEvent.objects.filter(action="contact.created").exists()
+
+
+@pytest.mark.parametrize("role", ["ops", "pm", "oncall"])
+def test_other_roles_cannot_edit_contacts(request, client_for, role):
+    user = request.getfixturevalue(role)
+    response = client_for(user).post("/admin/migrations_app/contact/add/", _contact_form())
+    assert response.status_code == 302  # the admin sends non-staff users to its login page
+    assert "/admin/login/" in response["Location"]
+    assert not Contact.objects.exists()
+
+
+def test_the_admin_offers_no_way_to_change_or_delete_audit_events(client_for, admin_user, migration):
+    client = client_for(admin_user)
+    event = AuditEvent.objects.first()
+    assert (
+        client.get(f"/admin/migrations_app/auditevent/{event.pk}/change/").status_code == 200
+    )  # read-only view
+    assert (
+        client.post(f"/admin/migrations_app/auditevent/{event.pk}/change/", {"reason": "x"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/admin/migrations_app/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert AuditEvent.objects.filter(pk=event.pk, reason="").exists()
