@@ -1,10 +1,19 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from checklists.models import ChecklistTemplate
 from migrations_app.models import SLUG_VALIDATOR, Migration, MigrationStatus
 
 
 class MigrationForm(forms.Form):
+    template = forms.ModelChoiceField(
+        queryset=ChecklistTemplate.objects.order_by("name"),
+        required=False,
+        label="Checklist template",
+        empty_label="No template: four empty phases",
+        help_text="The migration gets a copy of the template's phases, items and sign-offs; "
+        "editing the template later does not change it.",
+    )
     name = forms.CharField(max_length=120)
     slug = forms.CharField(
         max_length=64,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from checklists import services as checklist_services
 from migrations_app import access, selectors, services, states
 from migrations_app.audit import Actor
 from migrations_app.forms import MigrationForm, TransitionForm
@@ -44,8 +45,15 @@ def migration_create(request):
     access.require(request.user, "manage_migration")
     form = MigrationForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        template = fields.pop("template", None)
         try:
-            migration = services.create_migration(by=Actor.for_user(request.user), **form.cleaned_data)
+            if template is not None:
+                migration = checklist_services.create_migration_from_template(
+                    by=Actor.for_user(request.user), template=template, **fields
+                )
+            else:
+                migration = services.create_migration(by=Actor.for_user(request.user), **fields)
         except ValidationError as error:
             form.add_error(None, error)
         else:

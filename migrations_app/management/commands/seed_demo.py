@@ -8,6 +8,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from checklists.models import ChecklistTemplate
+from checklists.services import create_migration_from_template
+from checklists.yaml_io import load_builtin_templates
 from migrations_app import services
 from migrations_app.access import Group as G
 from migrations_app.audit import Actor
@@ -15,6 +18,7 @@ from migrations_app.models import Contact, ContactKind, Migration, MigrationRole
 
 DEMO_PASSWORD = "golive-demo"
 DEMO_SLUG = "payment-gateway"
+DEMO_TEMPLATE = "payment-gateway-go-live"  # a built-in checklist template
 
 # username, full name, group, role on the demo migration
 DEMO_USERS = [
@@ -44,7 +48,9 @@ class Command(BaseCommand):
         users = {username: self._user(username, full_name, group) for username, full_name, group, _ in DEMO_USERS}
         migration = Migration.objects.filter(slug=DEMO_SLUG).first()
         if migration is None:
-            migration = services.create_migration(
+            load_builtin_templates(by=Actor.system("seed_demo"))
+            migration = create_migration_from_template(
+                template=ChecklistTemplate.objects.get(slug=DEMO_TEMPLATE),
                 by=Actor.system("seed_demo"),
                 name="Payment gateway go-live",
                 slug=DEMO_SLUG,
