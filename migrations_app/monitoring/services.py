@@ -285,7 +285,7 @@ def evaluate_guardrail(
     now = now or timezone.now()
     with transaction.atomic():
         guardrail = (
-            Guardrail.objects.select_for_update()
+            Guardrail.objects.select_for_update(of=("self",))
             .select_related("kpi__probe", "migration")
             .get(pk=guardrail.pk)
         )

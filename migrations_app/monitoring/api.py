@@ -1,0 +1,133 @@
+"""Push ingestion: applications send what only they know (payments, webhook deliveries, declines).
+
+POST /api/v1/migrations/{slug}/samples with a token of the `ingest` scope and up to 1,000 items,
+each a value {"metric", "value", "at"?} or counters {"metric", "ok", "failed", "at"?}. A batch
+is stored whole or not at all: one bad item answers 400 naming the item and the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from ninja import Router, Status
+
+from golive_site.api import TokenAuth
+from migrations_app import access
+from migrations_app.models import Migration
+from migrations_app.monitoring import services
+from migrations_app.monitoring.models import METRIC_VALIDATOR
+
+MAX_ITEMS = 1000
+MAX_COUNT = 10_000_000
+FUTURE_SLACK = dt.timedelta(minutes=5)
+MAX_AGE = dt.timedelta(days=7)
+
+router = Router(tags=["metrics"], auth=TokenAuth(scope="ingest"))
+
+_ITEM_SCHEMA = {
+    "type": "object",
+    "required": ["metric"],
+    "properties": {
+        "metric": {"type": "string", "pattern": METRIC_VALIDATOR.regex.pattern, "example": "payment_success"},
+        "value": {"type": "number", "description": "A measured value (e.g. latency in ms)."},
+        "ok": {"type": "integer", "minimum": 0, "description": "Counter: successes since the last push."},
+        "failed": {"type": "integer", "minimum": 0, "description": "Counter: failures since the last push."},
+        "at": {"type": "string", "format": "date-time", "description": "When; default: now."},
+    },
+}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["samples"],
+                    "properties": {
+                        "samples": {"type": "array", "maxItems": MAX_ITEMS, "items": _ITEM_SCHEMA}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class BatchError(Exception):
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+
+
+def _count(item: dict, name: str, where: str) -> int | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise BatchError(f"{where}.{name}", f"must be a whole number from 0 to {MAX_COUNT}")
+    return value
+
+
+def validate_item(item, index: int, now: dt.datetime) -> dict:
+    where = f"samples[{index}]"
+    if not isinstance(item, dict):
+        raise BatchError(where, "must be an object")
+    unknown = set(item) - {"metric", "value", "ok", "failed", "at"}
+    if unknown:
+        raise BatchError(f"{where}.{sorted(unknown)[0]}", "is not a known field")
+    metric = item.get("metric")
+    if not isinstance(metric, str) or not METRIC_VALIDATOR.regex.match(metric):
+        raise BatchError(f"{where}.metric", METRIC_VALIDATOR.message)
+    clean = {"metric": metric}
+    value = item.get("value")
+    ok, failed = _count(item, "ok", where), _count(item, "failed", where)
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise BatchError(f"{where}.value", "must be a finite number")
+        if ok is not None or failed is not None:
+            raise BatchError(f"{where}.value", "send either a value or ok/failed counters, not both")
+        clean["value"] = float(value)
+    elif ok is None and failed is None:
+        raise BatchError(f"{where}.value", "send a value, or ok/failed counters")
+    else:
+        clean["ok"], clean["failed"] = ok or 0, failed or 0
+    if item.get("at") is not None:
+        at = parse_datetime(item["at"]) if isinstance(item["at"], str) else None
+        if at is None or at.tzinfo is None:
+            raise BatchError(
+                f"{where}.at", "must be an ISO 8601 time with a time zone, e.g. 2026-05-01T12:00:00Z"
+            )
+        if at > now + FUTURE_SLACK or at < now - MAX_AGE:
+            raise BatchError(f"{where}.at", "must be within the last 7 days and not in the future")
+        clean["at"] = at
+    return clean
+
+
+def validate_batch(body: bytes) -> list[dict]:
+    try:
+        document = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BatchError("body", "is not valid JSON") from None
+    items = document.get("samples") if isinstance(document, dict) else document
+    if not isinstance(items, list) or not items:
+        raise BatchError("samples", "send a non-empty list of samples")
+    if len(items) > MAX_ITEMS:
+        raise BatchError("samples", f"at most {MAX_ITEMS} samples per batch (got {len(items)})")
+    now = timezone.now()
+    return [validate_item(item, index, now) for index, item in enumerate(items)]
+
+
+@router.post("/migrations/{slug}/samples", response={202: dict, 400: dict}, openapi_extra=_BODY)
+def push_samples(request, slug: str):
+    """Store a batch of samples for a migration's KPIs; guardrails on them are evaluated at once."""
+    access.require(request.auth.user, "view")
+    migration = get_object_or_404(Migration, slug=slug)
+    try:
+        items = validate_batch(request.body)
+    except BatchError as error:
+        return Status(400, {"detail": [{"field": error.field, "message": error.message}]})
+    stored = services.ingest_samples(migration, items=items)
+    return Status(202, {"stored": stored})
