@@ -32,9 +32,8 @@ def plan_for(migration: Migration) -> RolloutPlan:
 
 def current_percent(migration: Migration) -> int:
     """The share of users on the new path now (0 when there is no plan or traffic is off)."""
-    if migration.status not in LIVE_STATUSES and migration.status != MigrationStatus.PAUSED:
-        return 0
-    return RolloutPlan.objects.filter(migration=migration).values_list("percent", flat=True).first() or 0
+    row = Migration.objects.filter(pk=migration.pk).values_list("status", "rollout_plan__percent").first()
+    return _effective_percent(*row) if row else 0
 
 
 def active_rollback(migration: Migration) -> Rollback | None:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('migrations_app', '0003_worker_heartbeat'),
+        ('migrations_app', '0002_groups_and_permissions'),
     ]
 
     operations = [

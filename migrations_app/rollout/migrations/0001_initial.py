@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0001_initial'),
-        ('migrations_app', '0003_worker_heartbeat'),
+        ('migrations_app', '0002_groups_and_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
