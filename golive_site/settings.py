@@ -5,6 +5,7 @@ Celery on an SQLAlchemy broker stored in another SQLite file, so nothing has to 
 first. Production sets DEBUG=false, SECRET_KEY, DATABASE_URL and REDIS_URL.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -26,6 +27,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = _DEV_SECRET_KEY
 
+# Set when a TLS-terminating proxy that sets X-Forwarded-Proto/-For stands in front of golive.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -41,6 +45,7 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "pgtrigger",
+    "axes",
     "migrations_app",
     "migrations_app.rollout",
     "migrations_app.monitoring",
@@ -59,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "golive_site.urls"
@@ -96,6 +103,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, adopted now
 
 # --- Redis and Celery -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -133,6 +141,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force lockout: after 5 failed logins for one username from one address, that pair waits
+# 15 minutes. Attempts are stored in the database (not Redis), so a Redis outage locks no one out.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "migrations_app:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -170,8 +191,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="golive@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
-# Set when a TLS-terminating proxy that sets X-Forwarded-Proto/-For stands in front of golive.
-BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
