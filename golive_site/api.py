@@ -86,3 +86,7 @@ def unauthorized(request, exc: AuthenticationError):
 from migrations_app.rollout.api import router as rollout_router  # noqa: E402  (the router needs TokenAuth)
 
 api.add_router("/", rollout_router)
+
+from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
+
+api.add_router("/", monitoring_router)

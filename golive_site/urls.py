@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("migrations/<slug:slug>/control-room/", include("migrations_app.monitoring.urls")),
     path("migrations/", include("migrations_app.urls")),
     path("checklists/", include("checklists.urls")),
     path("api/v1/", api.urls),

@@ -1,0 +1,104 @@
+"""The control room: one page, a live region polled every 5 s, and probe configuration."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from migrations_app import access
+from migrations_app.audit import Actor
+from migrations_app.monitoring import selectors, services
+from migrations_app.monitoring.forms import ProbeForm
+from migrations_app.monitoring.models import Probe
+
+POLL_SECONDS = 5
+
+
+def _span(request) -> str:
+    span = request.GET.get("span", "1h")
+    return span if span in selectors.SPANS else "1h"
+
+
+def _live_context(request, migration) -> dict:
+    now = timezone.now()
+    span = _span(request)
+    return {
+        "migration": migration,
+        "now": now,
+        "span": span,
+        "spans": list(selectors.SPANS),
+        "poll_seconds": POLL_SECONDS,
+        "tiles": selectors.tiles(migration, now=now),
+        "probes": selectors.probes_for(migration),
+        "guardrails": selectors.guardrails_for(migration),
+        "alerts": selectors.recent_alerts(migration),
+        "levels": selectors.per_traffic_level(migration, now=now),
+        "charts": selectors.chart_figures(migration, now=now, span=selectors.SPANS[span]),
+        "can_configure": access.can(request.user, "manage_migration"),
+    }
+
+
+@require_GET
+@login_required
+def control_room(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    return render(request, "monitoring/control_room.html", _live_context(request, migration))
+
+
+@require_GET
+@login_required
+def live(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    return render(request, "monitoring/control_room.html#live", _live_context(request, migration))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def probe_form(request, slug, probe_id=None):
+    migration = access.get_migration_for_user(request.user, slug, action="manage_migration")
+    probe = get_object_or_404(Probe, pk=probe_id, migration=migration) if probe_id else None
+    form = ProbeForm(request.POST or None, instance=probe, migration=migration)
+    if request.method == "POST" and form.is_valid():
+        by = Actor.for_user(request.user)
+        if probe is None:
+            probe = services.create_probe(migration, by=by, **form.service_fields())
+            messages.success(request, f"Probe “{probe.name}” created; its first run is due now.")
+        else:
+            probe = services.update_probe(probe, by=by, **form.service_fields())
+            messages.success(request, f"Probe “{probe.name}” saved.")
+        return redirect(reverse("monitoring:control_room", args=[migration.slug]) + "#probes")
+    status = 422 if form.is_bound else 200
+    context = {"migration": migration, "form": form, "probe": probe}
+    return render(request, "monitoring/probe_form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def probe_toggle(request, slug, probe_id):
+    migration = access.get_migration_for_user(request.user, slug, action="manage_migration")
+    probe = get_object_or_404(Probe, pk=probe_id, migration=migration)
+    services.update_probe(probe, by=Actor.for_user(request.user), enabled=not probe.enabled)
+    if not request.htmx:
+        return redirect(reverse("monitoring:control_room", args=[migration.slug]) + "#probes")
+    response = render(request, "monitoring/control_room.html#live", _live_context(request, migration))
+    return trigger_client_event(response, "probesChanged")
+
+
+@require_POST
+@login_required
+def standard_kpis(request, slug):
+    migration = access.get_migration_for_user(request.user, slug, action="manage_migration")
+    probe = Probe.objects.filter(migration=migration, pk=request.POST.get("probe") or None).first()
+    created = services.add_standard_kpis(migration, probe=probe, by=Actor.for_user(request.user))
+    if created:
+        messages.success(
+            request, f"Added {len(created)} KPIs with a guardrail each: {', '.join(k.name for k in created)}."
+        )
+    else:
+        messages.info(request, "The standard KPIs exist already.")
+    return redirect(reverse("monitoring:control_room", args=[migration.slug]))
