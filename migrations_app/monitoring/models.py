@@ -238,7 +238,8 @@ class Kpi(models.Model):
     @property
     def threshold_label(self) -> str:
         sign = "≥" if self.direction == Direction.HIGHER_IS_BETTER else "<"
-        return f"{sign} {self.critical:g}{self.unit}"
+        unit = self.unit if self.unit in ("", "%") else f" {self.unit}"
+        return f"{sign} {self.critical:g}{unit}"
 
 
 class GuardrailKind(models.TextChoices):

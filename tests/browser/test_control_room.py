@@ -1,0 +1,56 @@
+"""The control room updates itself: a KPI tile changes without a reload."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from migrations_app.audit import Actor
+from migrations_app.monitoring import services
+from migrations_app.monitoring.models import Kpi, Sample
+from migrations_app.monitoring.probing.kinds import Outcome
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_control_room_updates_a_kpi_tile_without_a_reload(
+    login, live_server, migration, oncall, screenshot
+):
+    probe = services.create_probe(
+        migration, by=Actor.system("tests"), name="Provider health", url="http://127.0.0.1:9/health"
+    )
+    services.add_standard_kpis(migration, probe=probe, by=Actor.system("tests"))
+    start = timezone.now() - dt.timedelta(minutes=4)
+    for n in range(8):
+        services.record_probe_result(
+            probe,
+            due_at=start + dt.timedelta(seconds=30 * n),
+            outcome=Outcome("pass", "HTTP 200", status_code=200, latency_ms=120 + 10 * n),
+            now=start + dt.timedelta(seconds=30 * n),
+        )
+    Sample.objects.create(migration=migration, metric="payment_success", at=timezone.now(), ok=999, failed=0)
+    kpi = Kpi.objects.get(migration=migration, name="Payment success")
+
+    page = login(oncall)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
+    tile = page.locator(f"#kpi-{kpi.pk}")
+    assert "100.00 %" in tile.inner_text()
+    assert "Healthy" in tile.inner_text()
+    page.evaluate("window.__marker = 'same page'")
+    page.locator("#chart-latency .main-svg").first.wait_for()
+    screenshot("control-room-healthy")
+
+    Sample.objects.create(migration=migration, metric="payment_success", at=timezone.now(), ok=0, failed=999)
+    page.locator(f"#kpi-{kpi.pk}", has_text="50.00 %").wait_for(timeout=12_000)
+    assert "Critical" in page.locator(f"#kpi-{kpi.pk}").inner_text()
+    assert page.evaluate("window.__marker") == "same page"
+    screenshot("control-room-critical")
+
+
+def test_the_control_room_warns_when_updates_stop(login, live_server, migration, oncall):
+    page = login(oncall)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
+    assert page.locator("#live-stale").is_hidden()
+    page.route("**/control-room/live/**", lambda route: route.abort())
+    page.locator("#live-stale").wait_for(state="visible", timeout=25_000)
+    assert "Live updates stopped" in page.locator("#live-stale").inner_text()
