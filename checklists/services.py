@@ -135,7 +135,7 @@ def default_signoff_roles(kind: str, *, before_deployment: bool) -> list[str]:
 
 def _lock_item(item: ChecklistItem) -> ChecklistItem:
     return (
-        ChecklistItem.objects.select_for_update()
+        ChecklistItem.objects.select_for_update(of=("self",))
         .select_related("section__phase", "migration")
         .get(pk=item.pk)
     )
@@ -214,9 +214,8 @@ def record_automated_check(item: ChecklistItem, *, passed: bool, evidence: str, 
 def assign_items(items, *, owner, by: Actor, due_date: dt.date | None = None, set_due: bool = False) -> int:
     """Give `items` an owner (None clears it). Returns how many changed."""
     changed = 0
-    for item in (
-        ChecklistItem.objects.select_for_update().filter(pk__in=[i.pk for i in items]).select_related("owner")
-    ):
+    locked = ChecklistItem.objects.select_for_update(of=("self",)).filter(pk__in=[i.pk for i in items])
+    for item in locked.select_related("owner", "migration").order_by("pk"):
         before = {"owner": item.owner.get_username() if item.owner else None, "due_date": item.due_date}
         item.owner = owner
         if set_due:
@@ -257,7 +256,7 @@ def sign_off_phase(phase: Phase, *, user, role: str, by: Actor, comment: str = "
     3. Same user, same role, nothing changed since: return the existing sign-off.
     4. A stale (or someone else's) sign-off in this slot is superseded, then the new one written.
     """
-    phase = Phase.objects.select_for_update().select_related("migration").get(pk=phase.pk)
+    phase = Phase.objects.select_for_update(of=("self",)).select_related("migration").get(pk=phase.pk)
     migration = phase.migration
     roles = gates.signoff_roles(phase)
     if role not in MigrationRoleName.values or role not in roles:
@@ -318,7 +317,9 @@ def revoke_sign_off(signoff: SignOff, *, by: Actor, reason: str) -> SignOff:
     if not reason:
         raise ValidationError({"reason": "Say why the sign-off is revoked."})
     signoff = (
-        SignOff.objects.select_for_update().select_related("phase__migration", "user").get(pk=signoff.pk)
+        SignOff.objects.select_for_update(of=("self",))
+        .select_related("phase__migration", "user")
+        .get(pk=signoff.pk)
     )
     if signoff.revoked_at is not None:
         return signoff
@@ -382,7 +383,7 @@ def create_recurring_items(
 
 @transaction.atomic
 def _create_recurring_item(rule: RecurringRule, *, today: dt.date, by: Actor) -> int:
-    rule = RecurringRule.objects.select_for_update().select_related("migration").get(pk=rule.pk)
+    rule = RecurringRule.objects.select_for_update(of=("self",)).select_related("migration").get(pk=rule.pk)
     key, due = period_of(rule.every, today)
     if ChecklistItem.objects.filter(recurring_rule=rule, recurring_period=key).exists():
         return 0

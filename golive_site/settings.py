@@ -128,7 +128,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "migrations_app.tasks.heartbeat", "schedule": 30.0},
     # Recurring post-launch work (weekly reviews, monthly audits...): idempotent per period.
-    "checklists-recurring-items": {"task": "checklists.tasks.create_recurring_items", "schedule": 3600.0},
+    "checklists-recurring-items": {
+        "task": "checklists.tasks.create_recurring_items",
+        "schedule": env.float("GOLIVE_RECURRING_ITEMS_SECONDS", default=3600.0),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
