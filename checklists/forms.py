@@ -30,7 +30,9 @@ class ItemStateForm(forms.Form):
 
 class ItemDetailsForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody (the role owns it)")
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
