@@ -64,6 +64,8 @@ class ProbeForm(forms.ModelForm):
     def __init__(self, *args, migration=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.migration = migration
+        order = ["name", "kind", "url", "method", "headers_text", "expected_statuses", "expected_json_text"]
+        self.order_fields(order)
         if self.instance.pk and not self.is_bound:
             self.initial["headers_text"] = "\n".join(
                 f"{k}: {v}" for k, v in (self.instance.headers or {}).items()

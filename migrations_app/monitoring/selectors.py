@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
@@ -65,10 +66,28 @@ def tiles(migration: Migration, *, now: dt.datetime) -> list[dict]:
     return out
 
 
+# Long aggregations change slowly; recomputing them on every 5-second poll of every viewer would
+# not. They are cached for this long (the tiles and short charts are always fresh).
+SLOW_CACHE_SECONDS = 30
+
+
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, SLOW_CACHE_SECONDS)
+    return value
+
+
 def per_traffic_level(
     migration: Migration, *, now: dt.datetime, window: dt.timedelta = dt.timedelta(hours=24)
 ) -> dict:
-    """{"levels": [0, 10, 25], "rows": [{"kpi", "cells": [{"text", "css"} per level]}]}."""
+    """{"levels": [0, 10, 25], "rows": [{"kpi", "cells": [{"text", "css"} per level]}]}, cached briefly."""
+    key = f"monitoring:levels:{migration.pk}:{int(window.total_seconds())}"
+    return _cached(key, lambda: _per_traffic_level(migration, now=now, window=window))
+
+
+def _per_traffic_level(migration: Migration, *, now: dt.datetime, window: dt.timedelta) -> dict:
     table = []
     seen: set[int] = set()
     for kpi in Kpi.objects.filter(migration=migration).select_related("probe"):
@@ -115,7 +134,15 @@ def markers(migration: Migration, *, since: dt.datetime) -> list[dict]:
 
 
 def chart_figures(migration: Migration, *, now: dt.datetime, span: dt.timedelta) -> dict:
-    """Latency and success rate per probe (and pushed counters) in about 60 buckets; two grouped queries."""
+    """Latency and success rate per probe (and pushed counters) in about 60 buckets; two grouped queries.
+    Spans of six hours and more are cached briefly."""
+    if span < dt.timedelta(hours=6):
+        return _chart_figures(migration, now=now, span=span)
+    key = f"monitoring:charts:{migration.pk}:{int(span.total_seconds())}"
+    return _cached(key, lambda: _chart_figures(migration, now=now, span=span))
+
+
+def _chart_figures(migration: Migration, *, now: dt.datetime, span: dt.timedelta) -> dict:
     since = now - span
     width = max(span / BUCKETS, dt.timedelta(seconds=1))
     names = dict(Probe.objects.filter(migration=migration).values_list("id", "name"))

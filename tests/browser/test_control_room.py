@@ -54,3 +54,32 @@ def test_the_control_room_warns_when_updates_stop(login, live_server, migration,
     page.route("**/control-room/live/**", lambda route: route.abort())
     page.locator("#live-stale").wait_for(state="visible", timeout=25_000)
     assert "Live updates stopped" in page.locator("#live-stale").inner_text()
+
+
+def test_ops_points_a_probe_at_a_service_from_the_control_room(
+    login, live_server, migration, ops, screenshot
+):
+    from migrations_app.monitoring.models import Probe
+
+    page = login(ops)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/")
+    screenshot("migration-detail-monitoring-card")
+    page.click("text=Open the control room")
+    page.click("text=Add a probe")
+    page.fill("#id_name", "Provider health")
+    page.select_option("#id_kind", "http_health")
+    page.fill("#id_url", "http://169.254.169.254/latest/meta-data/")
+    page.fill("#id_headers_text", "Authorization: Bearer sk_live_oops")
+    page.click("main button[type=submit]")
+    assert "looks secret" in page.locator("#error-headers_text").inner_text()
+    assert "link-local" in page.locator("#error-url").inner_text()
+    screenshot("probe-form-errors")
+    page.fill("#id_url", f"{live_server.url}/health")
+    page.fill("#id_headers_text", "Authorization: Bearer ${PROVIDER_API_KEY}")
+    page.fill("#id_expected_json_text", "status == ok")
+    page.click("main button[type=submit]")
+    page.locator("#probes", has_text="Provider health").wait_for()
+    assert Probe.objects.get(name="Provider health").headers == {
+        "Authorization": "Bearer ${PROVIDER_API_KEY}"
+    }
+    screenshot("control-room-new-probe")

@@ -5,6 +5,9 @@ from tests.monitoring.servers import local_server
 
 @pytest.fixture(autouse=True)
 def _probe_allowlist(settings):
+    from django.core.cache import cache
+
+    cache.clear()
     settings.GOLIVE_PROBE_ALLOWLIST = ["127.0.0.1/32"]
     settings.GOLIVE_ALERT_DEDUPE_SECONDS = 900
 

@@ -341,3 +341,25 @@ def test_standard_kpis_come_from_the_reference_plans(probe, migration):
     }
     assert Guardrail.objects.filter(migration=migration).count() == 6
     assert services.add_standard_kpis(migration, probe=probe, by=SYSTEM) == []
+
+
+def test_a_linked_checklist_item_is_ticked_after_n_passes_with_evidence(probe, migration):
+    from checklists.models import ChecklistItem, ChecklistSection
+
+    section = ChecklistSection.objects.create(phase=migration.phases.first(), name="Verification", position=1)
+    item = ChecklistItem.objects.create(
+        migration=migration, section=section, title="Health endpoint answers", probe_kind="http_health"
+    )
+    Probe.objects.filter(pk=probe.pk).update(checklist_item_id=item.pk, passes_to_tick=3)
+    probe.refresh_from_db()
+    services.record_probe_result(probe, due_at=slot(1), outcome=passed())
+    services.record_probe_result(probe, due_at=slot(2), outcome=errored())  # an error breaks the run
+    services.record_probe_result(probe, due_at=slot(3), outcome=passed())
+    services.record_probe_result(probe, due_at=slot(4), outcome=passed())
+    item.refresh_from_db()
+    assert item.state == "open"
+    services.record_probe_result(probe, due_at=slot(5), outcome=passed())
+    item.refresh_from_db()
+    assert item.state == "done"
+    assert "passed 3 times in a row" in item.evidence_note
+    assert item.changed_by_label == "probe: Provider health"
