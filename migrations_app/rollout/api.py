@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from checklists.models import ChecklistTemplate
 from checklists.services import create_migration_from_template
@@ -110,8 +111,6 @@ def create_migration(request, payload: MigrationIn):
     access.require(request.auth.user, "manage_migration")
     template = ChecklistTemplate.objects.filter(slug=payload.template).first()
     if template is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError(
             {"template": f"No template “{payload.template}”. GET /api/v1/templates lists them."}
         )
@@ -124,7 +123,7 @@ def create_migration(request, payload: MigrationIn):
         integration=payload.integration or template.name,
         target_date=payload.target_date,
     )
-    return 201, _out(request, migration)
+    return Status(201, _out(request, migration))
 
 
 @router.post(

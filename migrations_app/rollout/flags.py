@@ -10,6 +10,7 @@ import json
 import threading
 import time
 
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -140,14 +141,12 @@ def _remember_fetch(request, token: tokens.TokenInfo) -> None:
         if now - _seen.get((app, instance), -1e9) < SEEN_WRITE_SECONDS:
             return
         _seen[(app, instance)] = now
-    ClientInstance.objects.update_or_create(
-        app_name=app,
-        instance_id=instance,
-        defaults={
-            "last_fetch_at": timezone.now(),
-            "token_name": token.name,
-            "sdk_version": request.headers.get("unleash-sdk", "")[:100],
-        },
+    _upsert_instance(
+        app,
+        instance,
+        last_fetch_at=timezone.now(),
+        token_name=token.name,
+        sdk_version=request.headers.get("unleash-sdk", "")[:100],
     )
 
 
@@ -204,15 +203,13 @@ def unleash_register(request):
     body = _json_body(request)
     if body is None or not body.get("appName"):
         return JsonResponse({"error": "Send JSON with appName and instanceId."}, status=400)
-    ClientInstance.objects.update_or_create(
-        app_name=str(body["appName"])[:200],
-        instance_id=str(body.get("instanceId", ""))[:200],
-        defaults={
-            "registered_at": timezone.now(),
-            "sdk_version": str(body.get("sdkVersion", ""))[:100],
-            "token_name": token.name,
-            "started_at": _parse_time(body.get("started")),
-        },
+    _upsert_instance(
+        str(body["appName"])[:200],
+        str(body.get("instanceId", ""))[:200],
+        registered_at=timezone.now(),
+        sdk_version=str(body.get("sdkVersion", ""))[:100],
+        token_name=token.name,
+        started_at=_parse_time(body.get("started")),
     )
     return HttpResponse(status=202)
 
@@ -226,16 +223,27 @@ def unleash_metrics(request):
     body = _json_body(request)
     if body is None or not body.get("appName"):
         return JsonResponse({"error": "Send JSON with appName, instanceId and bucket."}, status=400)
-    ClientInstance.objects.update_or_create(
-        app_name=str(body["appName"])[:200],
-        instance_id=str(body.get("instanceId", ""))[:200],
-        defaults={
-            "last_metrics_at": timezone.now(),
-            "last_metrics": body.get("bucket") or {},
-            "token_name": token.name,
-        },
+    _upsert_instance(
+        str(body["appName"])[:200],
+        str(body.get("instanceId", ""))[:200],
+        last_metrics_at=timezone.now(),
+        last_metrics=body.get("bucket") or {},
+        token_name=token.name,
     )
     return HttpResponse(status=202)
+
+
+def _upsert_instance(app: str, instance: str, **fields) -> None:
+    """Update the instance row, creating it on first sight; SDK calls race, so a lost insert updates."""
+    app, instance = str(app)[:200], str(instance)[:200]
+    rows = ClientInstance.objects.filter(app_name=app, instance_id=instance)
+    if rows.update(**fields):
+        return
+    try:
+        with transaction.atomic():
+            ClientInstance.objects.create(app_name=app, instance_id=instance, **fields)
+    except IntegrityError:
+        rows.update(**fields)
 
 
 def _parse_time(value):

@@ -67,3 +67,41 @@ def admin_operate_token(admin_user, make_token):
 @pytest.fixture
 def oncall_operate_token(oncall, make_token):
     return make_token(oncall, "operate", "oncall pipeline")
+
+
+@pytest.fixture
+def golive_server(tmp_path, transactional_db):
+    """A real gunicorn serving golive on the test database (2 processes, 4 threads each).
+
+    Django's live_server answers about 50 ms per request over TCP; gunicorn is what production
+    runs, and several processes show that each one's flag snapshot follows changes."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.processes import ROOT, _stop, free_port, process_env, wait_until
+
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    args = [sys.executable, "-m", "gunicorn", "golive_site.wsgi", "-b", f"127.0.0.1:{port}"]
+    args += ["-w", "2", "-k", "gthread", "--threads", "4", "--graceful-timeout", "3"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, env=process_env(), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        if proc.poll() is not None:
+            raise RuntimeError(log_path.read_text()[-3000:])
+        try:
+            return httpx.get(f"{url}/health", timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up, timeout=30, interval=0.2, message="gunicorn")
+        proc.url = url  # type: ignore[attr-defined]
+        proc.log_path = log_path  # type: ignore[attr-defined]
+        yield proc
+    finally:
+        _stop(proc)

@@ -1,0 +1,145 @@
+"""The real OpenFeature OFREP provider and the real Unleash SDK against a live golive (gunicorn):
+they agree user by user, cohorts only grow from 5 to 100 %, and a rollback reaches them at once."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from openfeature import api as openfeature
+from openfeature.contrib.provider.ofrep import OFREPProvider
+from openfeature.evaluation_context import EvaluationContext
+from UnleashClient import UnleashClient
+
+from migrations_app.audit import Actor
+from migrations_app.models import MigrationStatus
+from migrations_app.rollout import bucketing, services
+from tests.processes import wait_until
+from tests.rollout.conftest import put_live
+
+pytestmark = pytest.mark.django_db(transaction=True)
+USERS = [f"user-{n}" for n in range(10_000)]
+KEY = "card-payments"
+
+
+@pytest.fixture
+def ofrep(golive_server, flags_token):
+    openfeature.set_provider(
+        OFREPProvider(
+            base_url=golive_server.url, headers_factory=lambda: {"Authorization": f"Bearer {flags_token}"}
+        )
+    )
+    yield openfeature.get_client()
+    openfeature.clear_providers()
+
+
+@pytest.fixture
+def unleash(golive_server, flags_token, tmp_path):
+    client = UnleashClient(
+        url=f"{golive_server.url}/api",
+        app_name="checkout",
+        instance_id="checkout-test-1",
+        custom_headers={"Authorization": flags_token},
+        refresh_interval=1,
+        metrics_interval=1,
+        cache_directory=str(tmp_path),
+    )
+    client.initialize_client()
+    yield client
+    client.destroy()
+
+
+def _ofrep_cohort(client) -> set[str]:
+    def ask(user):
+        return user if client.get_boolean_value(KEY, False, EvaluationContext(targeting_key=user)) else None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return {user for user in pool.map(ask, USERS) if user}
+
+
+def _unleash_cohort(client) -> set[str]:
+    return {user for user in USERS if client.is_enabled(KEY, {"userId": user})}
+
+
+def _expected(percent) -> set[str]:
+    return {user for user in USERS if bucketing.is_in_rollout(KEY, user, percent)}
+
+
+def test_both_sdks_agree_for_10000_users_and_cohorts_only_grow(migration, ofrep, unleash):
+    previous: set[str] = set()
+    timings = {}
+    for percent in (5, 25, 50, 100):
+        put_live(
+            migration,
+            percent,
+            status=MigrationStatus.MONITORING if percent == 100 else MigrationStatus.ROLLING_OUT,
+        )
+        expected = _expected(percent)
+        wait_until(
+            lambda e=expected: _unleash_cohort(unleash) == e,
+            timeout=10,
+            interval=0.3,
+            message=f"Unleash at {percent} %",
+        )
+        started = time.monotonic()
+        via_ofrep = _ofrep_cohort(ofrep)
+        timings[percent] = time.monotonic() - started
+        via_unleash = _unleash_cohort(unleash)
+        assert via_ofrep == via_unleash == expected
+        assert previous <= via_ofrep  # users admitted earlier stay admitted
+        assert abs(len(via_ofrep) - percent * 100) < 300
+        previous = via_ofrep
+    print(f"OFREP: 10,000 evaluations per step in {timings}")
+
+
+def test_a_rollback_reaches_both_apis_within_a_second(
+    migration, ofrep, unleash, oncall, golive_server, flags_token
+):
+    migration = put_live(migration, 50)
+    user = next(u for u in USERS if bucketing.is_in_rollout(KEY, u, 50))
+    wait_until(lambda: unleash.is_enabled(KEY, {"userId": user}), timeout=10, message="Unleash at 50 %")
+    assert ofrep.get_boolean_value(KEY, False, EvaluationContext(targeting_key=user)) is True
+
+    services.roll_back(migration, by=Actor.for_user(oncall), reason="error rate")
+    rolled_back_at = time.monotonic()
+
+    def features_say_off():
+        response = httpx.get(
+            f"{golive_server.url}/api/client/features", headers={"Authorization": flags_token}
+        )
+        feature = next(f for f in response.json()["features"] if f["name"] == KEY)
+        return feature["enabled"] is False
+
+    wait_until(
+        lambda: ofrep.get_boolean_value(KEY, True, EvaluationContext(targeting_key=user)) is False,
+        timeout=1.0,
+        interval=0.02,
+        message="OFREP off",
+    )
+    wait_until(
+        features_say_off,
+        timeout=1.0 - (time.monotonic() - rolled_back_at) + 0.05,
+        interval=0.02,
+        message="Unleash API off",
+    )
+    elapsed = time.monotonic() - rolled_back_at
+    assert elapsed < 1.0
+    # The SDK itself follows at its next poll (refresh_interval), evaluating locally.
+    wait_until(lambda: not unleash.is_enabled(KEY, {"userId": user}), timeout=5, message="Unleash SDK off")
+    print(f"rollback visible through OFREP and the Unleash API after {elapsed * 1000:.0f} ms")
+
+
+def test_the_unleash_sdk_registers_and_sends_metrics(migration, unleash):
+    from migrations_app.rollout.models import ClientInstance
+
+    put_live(migration, 25)
+    for n in range(20):
+        unleash.is_enabled(KEY, {"userId": f"user-{n}"})
+    instance = wait_until(
+        lambda: ClientInstance.objects.filter(
+            instance_id="checkout-test-1", last_metrics_at__isnull=False
+        ).first(),
+        timeout=10,
+        message="metrics from the SDK",
+    )
+    assert instance.app_name == "checkout" and instance.registered_at and instance.last_fetch_at
