@@ -7,8 +7,7 @@ import logging
 import math
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from migrations_app import audit
@@ -130,10 +129,11 @@ def record_probe_result(
 ) -> ProbeResult | None:
     """Store one run. Returns None (and changes nothing) when this slot already has a result.
 
-    1. Insert the result; the unique (probe, due_at) makes a redelivered run a no-op.
-    2. Update the probe's streaks and last result in the same transaction.
-    3. After commit: tick a linked checklist item after enough passes in a row, page the on-call
-       after enough errors in a row, and evaluate the guardrails that watch this probe."""
+    1. Insert the result; the unique (probe, due_at) makes a redelivered run a no-op
+       (INSERT ... ON CONFLICT DO NOTHING: one round trip, no savepoint).
+    2. Update the probe's streaks and last result in the same transaction (UPDATE ... RETURNING).
+    3. Then: tick a linked checklist item after enough passes in a row, page the on-call after
+       enough errors in a row, and evaluate the guardrails that watch this probe."""
     now = now or timezone.now()
     migration = probe.migration
     result = ProbeResult(
@@ -147,27 +147,18 @@ def record_probe_result(
         value=outcome.value,
         error=outcome.error[:500],
         detail=outcome.detail or {},
-        traffic_percent=traffic_percent(migration),
+        traffic_percent=tagging_percent(migration),
     )
+    passed, errored = outcome.outcome == Outcome.PASS, outcome.outcome == Outcome.ERROR
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                result.save(force_insert=True)
-        except IntegrityError:
+        if not _insert_once(result):
             return None
-        passed, errored = outcome.outcome == Outcome.PASS, outcome.outcome == Outcome.ERROR
-        Probe.objects.filter(pk=probe.pk).update(
-            consecutive_passes=(F("consecutive_passes") + 1) if passed else 0,
-            # An error neither passes nor fails; it breaks a run of passes but not of errors.
-            consecutive_errors=(F("consecutive_errors") + 1) if errored else 0,
-            last_outcome=outcome.outcome,
-            last_checked_at=now,
-            last_summary=outcome.summary[:300],
+        passes, errors = _update_streaks(
+            probe, passed=passed, errored=errored, now=now, summary=outcome.summary
         )
-        streaks = Probe.objects.filter(pk=probe.pk).values("consecutive_passes", "consecutive_errors").get()
-    if passed and probe.checklist_item_id and streaks["consecutive_passes"] == probe.passes_to_tick:
+    if passed and probe.checklist_item_id and passes == probe.passes_to_tick:
         tick_checklist_item(probe, result)
-    if errored and streaks["consecutive_errors"] == probe.errors_to_page:
+    if errored and errors == probe.errors_to_page:
         send_alert(
             migration,
             key=f"probe:{probe.pk}:errors",
@@ -175,11 +166,63 @@ def record_probe_result(
             message=f"Probe “{probe.name}” failed to run {probe.errors_to_page} times in a row: {outcome.summary}",
         )
     if not errored:
-        for guardrail in Guardrail.objects.filter(kpi__probe=probe, enabled=True).select_related(
-            "kpi", "migration"
-        ):
+        for guardrail in Guardrail.objects.filter(kpi__probe=probe, enabled=True).only("pk"):
             evaluate_guardrail(guardrail, now=now)
     return result
+
+
+def tagging_percent(migration: Migration) -> int:
+    """The traffic level to tag data with, from the rollout app's in-process flag snapshot
+    (no query per result; a change reaches it within a second)."""
+    from migrations_app.rollout.selectors import flag_snapshot
+
+    state = flag_snapshot().get(migration.slug)
+    return state.percent if state else 0
+
+
+def _insert_once(result: ProbeResult) -> bool:
+    fields = [field for field in ProbeResult._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(getattr(result, field.attname), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {quote(ProbeResult._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (probe_id, due_at) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    result.pk = row[0]
+    return True
+
+
+def _update_streaks(
+    probe: Probe, *, passed: bool, errored: bool, now: dt.datetime, summary: str
+) -> tuple[int, int]:
+    # An error neither passes nor fails: it breaks a run of passes, and a pass or fail breaks a run of errors.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE monitoring_probe
+               SET consecutive_passes = CASE WHEN %s THEN consecutive_passes + 1 ELSE 0 END,
+                   consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END,
+                   last_outcome = %s, last_checked_at = %s, last_summary = %s
+             WHERE id = %s
+         RETURNING consecutive_passes, consecutive_errors
+            """,
+            [
+                passed,
+                errored,
+                "pass" if passed else ("error" if errored else "fail"),
+                now,
+                summary[:300],
+                probe.pk,
+            ],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, 0)
 
 
 def tick_checklist_item(probe: Probe, result: ProbeResult) -> None:
@@ -205,7 +248,7 @@ def ingest_samples(migration: Migration, *, items: list[dict]) -> int:
     """Store already validated samples (see api.validate_batch) and evaluate the guardrails on them."""
     from migrations_app.monitoring import tasks
 
-    percent = traffic_percent(migration)
+    percent = tagging_percent(migration)
     now = timezone.now()
     rows = [
         Sample(

@@ -7,7 +7,10 @@ from tests.monitoring.servers import local_server
 def _probe_allowlist(settings):
     from django.core.cache import cache
 
+    from migrations_app.rollout.selectors import snapshot_cache
+
     cache.clear()
+    snapshot_cache.clear()
     settings.GOLIVE_PROBE_ALLOWLIST = ["127.0.0.1/32"]
     settings.GOLIVE_ALERT_DEDUPE_SECONDS = 900
 
