@@ -654,3 +654,25 @@ def _roll_up_python(cutoff: dt.datetime) -> int:
             folded += 1
         Sample.objects.filter(at__lt=cutoff).delete()
     return folded
+
+
+# --- demo --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_demo_monitoring(migration: Migration, *, base_url: str, by: Actor) -> Probe:
+    """For seed_demo: a probe on golive's own /health (127.0.0.1 is allowlisted in DEBUG) and the
+    standard KPIs with alert-only guardrails, so the control room has live data at once."""
+    probe = Probe.objects.filter(migration=migration, name="Provider health").first()
+    if probe is None:
+        probe = create_probe(
+            migration,
+            by=by,
+            name="Provider health",
+            url=f"{base_url.rstrip('/')}/health",
+            expected_json=[{"path": "status", "equals": "ok"}],
+            interval_seconds=10,
+            timeout_seconds=3,
+        )
+    add_standard_kpis(migration, probe=probe, by=by, mode=GuardrailMode.ALERT)
+    return probe

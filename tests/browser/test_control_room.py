@@ -32,7 +32,12 @@ def test_the_control_room_updates_a_kpi_tile_without_a_reload(
     kpi = Kpi.objects.get(migration=migration, name="Payment success")
 
     page = login(oncall)
+    sizes = []
+    page.on("response", lambda response: sizes.append(len(response.body())) if response.ok else None)
     page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
+    page.wait_for_load_state("load")
+    first_load = sum(sizes)
+    assert first_load < 1.5 * 1024 * 1024, f"first load is {first_load} bytes"
     tile = page.locator(f"#kpi-{kpi.pk}")
     assert "100.00 %" in tile.inner_text()
     assert "Healthy" in tile.inner_text()
@@ -83,3 +88,42 @@ def test_ops_points_a_probe_at_a_service_from_the_control_room(
         "Authorization": "Bearer ${PROVIDER_API_KEY}"
     }
     screenshot("control-room-new-probe")
+
+
+def test_the_charts_mark_traffic_steps_and_rollbacks(login, live_server, migration, oncall, screenshot):
+    from migrations_app.models import Migration
+    from migrations_app.rollout import selectors
+    from migrations_app.rollout.models import RolloutPlan, TrafficChange
+    from migrations_app.rollout.services import roll_back
+
+    probe = services.create_probe(
+        migration, by=Actor.system("tests"), name="Provider health", url="http://127.0.0.1:9/health"
+    )
+    services.add_standard_kpis(migration, probe=probe, by=Actor.system("tests"))
+    start = timezone.now() - dt.timedelta(minutes=20)
+    for n in range(40):
+        failing = n >= 34
+        outcome = (
+            Outcome("fail", "HTTP 503", status_code=503, latency_ms=2400)
+            if failing
+            else Outcome("pass", "HTTP 200", status_code=200, latency_ms=150 + (n % 5) * 20)
+        )
+        at = start + dt.timedelta(seconds=30 * n)
+        services.record_probe_result(probe, due_at=at, outcome=outcome, now=at)
+    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": 25})
+    Migration.objects.filter(pk=migration.pk).update(status="rolling_out")
+    selectors.snapshot_cache.clear()
+    step = TrafficChange.objects.create(
+        migration=migration, by="ops-user", kind="advance", from_percent=0, to_percent=25
+    )
+    TrafficChange.objects.filter(pk=step.pk).update(at=start + dt.timedelta(minutes=10))
+    migration.refresh_from_db()
+    roll_back(migration, by=Actor.system("guardrail: Success rate guardrail"), reason="Success rate 0 %")
+
+    page = login(oncall)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
+    page.locator("#chart-success .main-svg").first.wait_for()
+    svg = page.locator("#chart-latency").inner_text()
+    assert "→ 25 %" in svg
+    assert "rollback → 0 %" in svg
+    screenshot("control-room-after-rollback")

@@ -363,3 +363,10 @@ def test_a_linked_checklist_item_is_ticked_after_n_passes_with_evidence(probe, m
     assert item.state == "done"
     assert "passed 3 times in a row" in item.evidence_note
     assert item.changed_by_label == "probe: Provider health"
+
+
+def test_the_demo_gets_a_health_probe_and_alert_only_guardrails(migration):
+    probe = services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM)
+    assert probe.url == "http://127.0.0.1:8000/health"
+    assert set(Guardrail.objects.filter(migration=migration).values_list("mode", flat=True)) == {"alert"}
+    assert services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM) == probe
