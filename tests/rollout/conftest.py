@@ -1,11 +1,17 @@
 """Fixtures for traffic, flags and rollback tests."""
 
+import subprocess
+import sys
+from contextlib import contextmanager
+
+import httpx
 import pytest
 
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.rollout import selectors, tokens
 from migrations_app.rollout.models import RolloutPlan
+from tests.processes import ROOT, _stop, free_port, process_env, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -69,25 +75,18 @@ def oncall_operate_token(oncall, make_token):
     return make_token(oncall, "operate", "oncall pipeline")
 
 
-@pytest.fixture
-def golive_server(tmp_path, transactional_db):
+@contextmanager
+def gunicorn(tmp_path, **env: str):
     """A real gunicorn serving golive on the test database (2 processes, 4 threads each).
 
     Django's live_server answers about 50 ms per request over TCP; gunicorn is what production
     runs, and several processes show that each one's flag snapshot follows changes."""
-    import subprocess
-    import sys
-
-    import httpx
-
-    from tests.processes import ROOT, _stop, free_port, process_env, wait_until
-
     port = free_port()
-    log_path = tmp_path / "gunicorn.log"
+    log_path = tmp_path / f"gunicorn-{port}.log"
     args = [sys.executable, "-m", "gunicorn", "golive_site.wsgi", "-b", f"127.0.0.1:{port}"]
     args += ["-w", "2", "-k", "gthread", "--threads", "4", "--graceful-timeout", "3"]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(args, cwd=ROOT, env=process_env(), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, cwd=ROOT, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -105,3 +104,9 @@ def golive_server(tmp_path, transactional_db):
         yield proc
     finally:
         _stop(proc)
+
+
+@pytest.fixture
+def golive_server(tmp_path, transactional_db):
+    with gunicorn(tmp_path) as server:
+        yield server
