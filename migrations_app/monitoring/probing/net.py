@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 import ssl
@@ -22,6 +23,9 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+
+# Every probe call becomes a stored result; httpx's INFO line per request would flood worker logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 Resolver = Callable[[str, int], list[str]]
 MAX_BODY_BYTES = 512 * 1024
