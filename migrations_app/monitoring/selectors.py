@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 
 from migrations_app.models import Migration
@@ -19,6 +20,7 @@ from migrations_app.monitoring.models import (
     Outcome,
     Probe,
     ProbeResult,
+    Rollup,
     Sample,
 )
 
@@ -185,8 +187,33 @@ def _chart_figures(migration: Migration, *, now: dt.datetime, span: dt.timedelta
                 success.setdefault(row["metric"], []).append(
                     (row["bucket"], 100.0 * (row["good"] or 0) / counted)
                 )
+    _add_rollups(migration, since=since, width=width, names=names, latency=latency, success=success)
     marks = markers(migration, since=since)
     return {"latency": charts.latency_chart(latency, marks), "success": charts.success_chart(success, marks)}
+
+
+def _add_rollups(migration, *, since, width, names, latency, success) -> None:
+    """History older than the raw retention comes from the per-minute rollups (worst p95 per bucket)."""
+    cutoff = timezone.now() - dt.timedelta(hours=settings.GOLIVE_RAW_RETENTION_HOURS)
+    if since >= cutoff:
+        return
+    rows = (
+        Rollup.objects.filter(migration=migration, minute__gte=since, minute__lt=cutoff)
+        .annotate(bucket=kpis.bucket_expression("minute", width, since))
+        .values("source", "bucket")
+        .annotate(good=_sum("ok"), bad=_sum("failed"), worst=Max("p95"))
+        .order_by("source", "bucket")
+    )
+    for row in rows:
+        source = row["source"]
+        name = names.get(int(source[6:]), source) if source.startswith("probe:") else source
+        if source.startswith("probe:") and row["worst"] is not None:
+            latency.setdefault(name, []).append((row["bucket"], row["worst"]))
+        counted = (row["good"] or 0) + (row["bad"] or 0)
+        if counted and (source.startswith("probe:") or name in success):
+            success.setdefault(name, []).append((row["bucket"], 100.0 * (row["good"] or 0) / counted))
+    for series in (*latency.values(), *success.values()):
+        series.sort(key=lambda point: point[0])
 
 
 def _sum(field):

@@ -370,3 +370,19 @@ def test_the_demo_gets_a_health_probe_and_alert_only_guardrails(migration):
     assert probe.url == "http://127.0.0.1:8000/health"
     assert set(Guardrail.objects.filter(migration=migration).values_list("mode", flat=True)) == {"alert"}
     assert services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM) == probe
+
+
+def test_charts_show_rolled_up_history(probe, migration, settings):
+    from migrations_app.monitoring import selectors
+
+    settings.GOLIVE_RAW_RETENTION_HOURS = 1
+    old = timezone.now() - dt.timedelta(hours=3)
+    for n in range(6):
+        at = old + dt.timedelta(minutes=10 * n)
+        services.record_probe_result(probe, due_at=at, outcome=passed(100 + n), now=at)
+    assert services.roll_up_old_data() == 6
+    figures = selectors.chart_figures(migration, now=timezone.now(), span=dt.timedelta(hours=6))
+    latency = figures["latency"]["data"][0]
+    assert latency["name"] == "Provider health"
+    assert latency["y"] == [100, 101, 102, 103, 104, 105]
+    assert figures["success"]["data"][0]["y"] == [100.0] * 6
