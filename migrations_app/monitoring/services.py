@@ -7,6 +7,7 @@ import logging
 import math
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -406,12 +407,20 @@ def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
             message=f"Guardrail “{guardrail.name}” breached, nothing to roll back: {message}",
         )
         return
-    rollout.roll_back(
-        migration,
-        by=Actor.system(f"guardrail: {guardrail.name}"),
-        reason=f"Guardrail “{guardrail.name}” breached {guardrail.consecutive} evaluations in a row: {message}",
-        evidence=breach_evidence(guardrail, now),
-    )
+    try:
+        rollout.roll_back(
+            migration,
+            by=Actor.system(f"guardrail: {guardrail.name}"),
+            reason=f"Guardrail “{guardrail.name}” breached {guardrail.consecutive} evaluations in a row: {message}",
+            evidence=breach_evidence(guardrail, now),
+        )
+    except ValidationError as error:  # the status changed meanwhile: tell a person instead
+        send_alert(
+            migration,
+            key=f"guardrail:{guardrail.pk}:breach",
+            level="critical",
+            message=f"Guardrail “{guardrail.name}” breached but could not roll back ({'; '.join(error.messages)}): {message}",
+        )
 
 
 def breach_evidence(guardrail: Guardrail, now: dt.datetime, *, limit: int = 50) -> dict:

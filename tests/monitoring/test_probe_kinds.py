@@ -191,3 +191,19 @@ def test_it_fails_an_untrusted_certificate(tmp_path, settings):
         outcome = run(ProbeSpec("tls_certificate", tls_server.url("/", host="localhost")))
         assert outcome.outcome == "fail"
         assert "not trusted" in outcome.summary
+
+
+def test_it_scrubs_a_secret_the_target_echoes_back(server):
+    def handler(method, path, headers, body):
+        return Route.json(
+            {"status": "error", "error": f"bad token {headers.get('Authorization')}"}, status=400
+        )
+
+    server.handler = handler
+    spec = ProbeSpec(
+        "prometheus", server.url(""), query="up", headers={"Authorization": "Bearer ${PROM_TOKEN}"}
+    )
+    outcome = run(spec, environ={"PROM_TOKEN": "prom-secret-value"})
+    assert outcome.outcome == "error"
+    assert "prom-secret-value" not in outcome.summary
+    assert "[secret]" in outcome.summary

@@ -121,7 +121,11 @@ def status_matches(code: int, expected: str) -> bool:
 def run(spec: ProbeSpec, *, resolver: net.Resolver | None = None, environ=None) -> Outcome:
     secrets = _Secrets(environ)
     try:
-        return _RUNNERS[spec.kind](spec, secrets, resolver)
+        outcome = _RUNNERS[spec.kind](spec, secrets, resolver)
+        # Whatever the target echoed back (an error quoting our header, say) loses the secret here.
+        outcome.summary = secrets.scrub(outcome.summary)
+        outcome.detail = json.loads(secrets.scrub(json.dumps(outcome.detail)))
+        return outcome
     except SecretMissing as error:
         return Outcome("error", str(error))
     except net.ProbeTargetRefused as error:
