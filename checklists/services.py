@@ -201,6 +201,8 @@ def tick_item(item: ChecklistItem, *, by: Actor, done: bool = True) -> Checklist
 def record_automated_check(item: ChecklistItem, *, passed: bool, evidence: str, by: Actor) -> ChecklistItem:
     """A verification probe reports on an item: a pass ticks it done with the evidence; a failure
     leaves the state alone (a person decides) but is recorded on the trail."""
+    if item.migration.is_terminal:
+        return item  # a late probe result for a finished migration changes nothing
     if passed:
         return set_item_state(item, by=by, state=ItemState.DONE, evidence_note=evidence)
     item = _lock_item(item)

@@ -102,3 +102,41 @@ def test_with_javascript_off_ticking_is_a_normal_form_post(browser, live_server,
     item.refresh_from_db()
     assert item.state == "done"
     context.close()
+
+
+def test_a_team_ticks_a_phase_collects_four_signoffs_and_prints_the_sheet(
+    login, live_server, live, ops, pm, techlead, qa, screenshot
+):
+    phase = phase_of(live, PhaseKind.TESTING)
+    items = list(ChecklistItem.objects.filter(section__phase=phase).order_by("pk"))
+    page = login(ops)
+    _open_checklist(page, live_server, live)
+    for item in items:
+        page.click(f"#item-{item.pk} button.ck-box")
+        page.locator(f"#item-{item.pk}[data-state=done]").wait_for()
+    head = page.locator(f"#phase-head-{phase.pk}")
+    assert f"{len(items)} of {len(items)} items done" in head.inner_text()
+    for user, role, label in [
+        (ops, "deployment_lead", "Deployment Lead"),
+        (techlead, "technical_lead", "Technical Lead"),
+        (pm, "product_manager", "Product Manager"),
+        (qa, "qa_lead", "QA Lead"),
+    ]:
+        page.context.clear_cookies()
+        page = login(user)
+        _open_checklist(page, live_server, live)
+        head = page.locator(f"#phase-head-{phase.pk}")
+        head.get_by_role("button", name=f"Sign off as {label}").click()
+        head.locator(f"[data-role={role}] .badge", has_text=re.compile(r"^Signed$")).wait_for()
+    head.locator(".ck-gate-state", has_text="Phase complete").wait_for()
+    screenshot("checklist-phase-complete")
+    page.click(f"#phase-head-{phase.pk} >> text=Printable sign-off sheet")
+    page.wait_for_url(f"{live_server.url}/checklists/phases/{phase.pk}/sheet/")
+    sheet = page.locator("main").inner_text()
+    assert "Phase state\tComplete" in sheet or "Complete" in sheet.split("Phase state", 1)[1][:40]
+    assert sheet.count("Olivia Ops") >= len(items)  # who ticked each item
+    for name in ("Olivia Ops", "Tomás Tech", "Priya PM", "Quinn QA"):
+        assert name in sheet.split("Sign-offs", 1)[1]
+    assert sheet.count("Signed, current") == 4
+    page.emulate_media(media="print")
+    screenshot("checklist-signoff-sheet-print")

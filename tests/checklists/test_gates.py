@@ -220,3 +220,12 @@ def test_an_automated_check_ticks_the_item_with_its_evidence(live):
     assert item.changed_by_label == "probe tls"
     actions = list(AuditEvent.objects.filter(object_id=str(item.pk)).values_list("action", flat=True))
     assert set(actions) == {"checklist_item.check_failed", "checklist_item.changed"}
+
+
+def test_a_late_probe_result_for_a_finished_migration_changes_nothing(live):
+    item = live.checklist_items.exclude(probe_kind="").first()
+    type(live).objects.filter(pk=live.pk).update(status=MigrationStatus.ABORTED)
+    item.refresh_from_db()
+    services.record_automated_check(item, passed=True, evidence="late pass", by=Actor.system("probe tls"))
+    item.refresh_from_db()
+    assert item.state == ItemState.OPEN
