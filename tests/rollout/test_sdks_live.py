@@ -115,23 +115,22 @@ def test_a_rollback_reaches_both_apis_within_a_second(
         feature = next(f for f in response.json()["features"] if f["name"] == KEY)
         return feature["enabled"] is False
 
-    wait_until(
-        lambda: ofrep.get_boolean_value(KEY, True, EvaluationContext(targeting_key=user)) is False,
-        timeout=1.0,
-        interval=0.02,
-        message="OFREP off",
-    )
-    wait_until(
-        features_say_off,
-        timeout=1.0 - (time.monotonic() - rolled_back_at) + 0.05,
-        interval=0.02,
-        message="Unleash API off",
-    )
-    elapsed = time.monotonic() - rolled_back_at
-    assert elapsed < 1.0
+    def ofrep_says_off():
+        return ofrep.get_boolean_value(KEY, True, EvaluationContext(targeting_key=user)) is False
+
+    # Ask both APIs in turn until each has answered "off" once; note when each did.
+    seen: dict[str, float] = {}
+    checks = {"OFREP": ofrep_says_off, "Unleash API": features_say_off}
+    while len(seen) < 2 and time.monotonic() - rolled_back_at < 2:
+        for name, check in checks.items():
+            if name not in seen and check():
+                seen[name] = time.monotonic() - rolled_back_at
+        time.sleep(0.02)
+    assert set(seen) == {"OFREP", "Unleash API"}
+    assert max(seen.values()) < 1.0, seen
     # The SDK itself follows at its next poll (refresh_interval), evaluating locally.
     wait_until(lambda: not unleash.is_enabled(KEY, {"userId": user}), timeout=5, message="Unleash SDK off")
-    print(f"rollback visible through OFREP and the Unleash API after {elapsed * 1000:.0f} ms")
+    print(f"rollback visible after: { {k: f'{v * 1000:.0f} ms' for k, v in seen.items()} }")
 
 
 def test_the_unleash_sdk_registers_and_sends_metrics(migration, unleash):
