@@ -129,3 +129,10 @@ def test_it_shows_connected_instances_on_the_traffic_panel(
     client.get("/api/client/features", HTTP_AUTHORIZATION=flags_token, **SDK_HEADERS)
     page = client_for(ops).get(f"/migrations/{live_migration.slug}/")
     assert b"checkout-1" in page.content
+
+
+def test_register_and_metrics_refuse_get_and_missing_tokens(client):
+    for path in ("/api/client/register", "/api/client/metrics"):
+        assert client.get(path).status_code == 405
+        assert client.post(path, "{}", content_type="application/json").status_code == 401
+    assert client.post("/api/client/features").status_code == 405
