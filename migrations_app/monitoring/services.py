@@ -474,7 +474,7 @@ def breach_evidence(guardrail: Guardrail, now: dt.datetime, *, limit: int = 50) 
 def send_alert(migration: Migration, *, key: str, level: str, message: str) -> Alert | None:
     """Notify the on-call by e-mail and the migration's webhooks, at most once per key and period."""
     from migrations_app.rollout import outbox
-    from migrations_app.rollout.services import _on_call_addresses
+    from migrations_app.rollout.services import on_call_addresses
 
     period = dt.timedelta(seconds=settings.GOLIVE_ALERT_DEDUPE_SECONDS)
     now = timezone.now()
@@ -484,7 +484,7 @@ def send_alert(migration: Migration, *, key: str, level: str, message: str) -> A
             return None
         alert = Alert.objects.create(migration=migration, key=key, level=level, message=message[:500])
         dedupe = f"alert:{alert.pk}"
-        if addresses := _on_call_addresses(migration):
+        if addresses := on_call_addresses(migration):
             outbox.enqueue_email(
                 to=addresses,
                 subject=f"[golive] {level.upper()}: {migration.name}",
