@@ -81,6 +81,7 @@ def test_both_sdks_agree_for_10000_users_and_cohorts_only_grow(migration, ofrep,
             interval=0.3,
             message=f"Unleash at {percent} %",
         )
+        time.sleep(1.0)  # the promise: every process serves a change within a second
         started = time.monotonic()
         # At 100 % every answer is STATIC true; 1,000 users show it without 10,000 more requests.
         via_ofrep = (
