@@ -254,3 +254,21 @@ CELERY_BEAT_SCHEDULE["rollout-dispatch-outbox"] = {
     "task": "migrations_app.rollout.tasks.dispatch_outbox",
     "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
 }
+
+# --- Incidents, escalation, announcements (migrations_app.incidents) ---------------------------
+# Links in e-mails and chat notices (acknowledge, incident page) start with this address.
+GOLIVE_BASE_URL = env.str("GOLIVE_BASE_URL", default="http://localhost:8000").rstrip("/")
+# SEV1/SEV2: the on-call is paged at once, the leads after this many minutes without an acknowledgement.
+GOLIVE_ESCALATION_MINUTES = env.float("GOLIVE_ESCALATION_MINUTES", default=15.0)
+GOLIVE_ACK_LINK_HOURS = env.int("GOLIVE_ACK_LINK_HOURS", default=24)
+# Only tests point this elsewhere (a local server standing in for Telegram).
+GOLIVE_TELEGRAM_API_BASE = env.str("GOLIVE_TELEGRAM_API_BASE", default="https://api.telegram.org").rstrip("/")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "incidents-escalate": {"task": "migrations_app.incidents.tasks.escalate_due", "schedule": 30.0},
+        "incidents-send-announcements": {
+            "task": "migrations_app.incidents.tasks.send_due_announcements",
+            "schedule": 60.0,
+        },
+    }
+)

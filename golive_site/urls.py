@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from golive_site.api import api
 from golive_site.health import health
+from migrations_app.incidents.urls import channel_urlpatterns, public_urlpatterns
 
 admin.site.site_header = "golive administration"
 admin.site.site_title = "golive admin"
@@ -16,7 +17,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("migrations/<slug:slug>/control-room/", include("migrations_app.monitoring.urls")),
+    path("migrations/<slug:slug>/", include("migrations_app.incidents.urls")),
     path("migrations/", include("migrations_app.urls")),
+    path("notifications/", include(channel_urlpatterns)),
+    path("", include(public_urlpatterns)),
     path("checklists/", include("checklists.urls")),
     path("api/v1/", api.urls),
     path("", include("migrations_app.rollout.urls")),

@@ -28,6 +28,14 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "edit_contacts": (frozenset({Group.ADMIN}), "edit contacts"),
     "edit_templates": (frozenset({Group.ADMIN}), "edit checklist templates"),
     "edit_channels": (frozenset({Group.ADMIN}), "edit notification channels"),
+    "manage_incidents": (
+        frozenset({Group.OPS, Group.ON_CALL, Group.ADMIN}),
+        "open, acknowledge or update incidents",
+    ),
+    "send_announcements": (
+        frozenset({Group.OPS, Group.PRODUCT_MANAGER, Group.ADMIN}),
+        "write or send announcements, or change the status page",
+    ),
 }
 # Signing off a phase is not a group right: only the person assigned the phase's role on that
 # migration may sign (see `can_sign_as`).

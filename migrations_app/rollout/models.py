@@ -160,6 +160,8 @@ class RollbackHook(models.Model):
 class OutboxKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     EMAIL = "email", "E-mail"
+    # Slack-compatible and Telegram notices: delivered by migrations_app.incidents.channels.
+    CHANNEL = "channel", "Notification channel"
 
 
 class OutboxStatus(models.TextChoices):

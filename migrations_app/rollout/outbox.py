@@ -78,6 +78,20 @@ def enqueue_email(
     )
 
 
+def enqueue_channel(
+    *, target: str, event_type: str, payload: dict, migration: Migration | None, dedupe_key=None
+) -> OutboxMessage:
+    """A notice for a Slack-compatible or Telegram channel (see migrations_app.incidents.channels)."""
+    return _enqueue(
+        kind=OutboxKind.CHANNEL,
+        target=target,
+        event_type=event_type,
+        payload=_jsonable(payload),
+        migration=migration,
+        dedupe_key=dedupe_key,
+    )
+
+
 def publish(message_ids: list) -> bool:
     """Ask a worker to deliver now. Never raises: the dispatcher is the safety net."""
     global _broker_down_until
@@ -132,6 +146,10 @@ def deliver(message_id) -> str | None:
     try:
         if message.kind == OutboxKind.WEBHOOK:
             webhooks.send(message)
+        elif message.kind == OutboxKind.CHANNEL:
+            from migrations_app.incidents import channels
+
+            channels.deliver(message)
         else:
             _send_email(message)
     except Exception as error:

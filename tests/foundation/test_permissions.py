@@ -20,6 +20,8 @@ EXPECTED = {
     "edit_contacts": {"admin_user"},
     "edit_templates": {"admin_user"},
     "edit_channels": {"admin_user"},
+    "manage_incidents": {"ops", "oncall", "admin_user"},
+    "send_announcements": {"ops", "pm", "admin_user"},
 }
 
 

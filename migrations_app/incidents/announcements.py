@@ -1,0 +1,313 @@
+"""Announcements to users: maintenance notices, completion notices, incident notices.
+
+golive proposes the maintenance notice when the migration is about to move traffic (ready or
+rolling out) and the completion notice when it completes: `proposals` lists them, a person
+clicks "Draft it", reviews, and sends or schedules it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from migrations_app import audit
+from migrations_app.audit import Actor
+from migrations_app.incidents import channels
+from migrations_app.incidents.models import (
+    Announcement,
+    AnnouncementKind,
+    AnnouncementStatus,
+    AnnouncementTemplate,
+    StatusPage,
+    StatusSubscriber,
+)
+from migrations_app.models import Migration, MigrationStatus
+from migrations_app.rollout import outbox
+
+PLACEHOLDERS = ("migration", "date", "window", "duration", "contact")
+
+DEFAULT_TEMPLATES = {
+    AnnouncementKind.MAINTENANCE: (
+        "Scheduled maintenance: {migration} on {date}",
+        "We will carry out planned maintenance on {migration} on {date}, between {window}.\n"
+        "Expected duration: {duration}. The service may be briefly unavailable or slower than usual.\n"
+        "Questions: {contact}.",
+    ),
+    AnnouncementKind.COMPLETE: (
+        "Maintenance complete: {migration}",
+        "The planned work on {migration} finished on {date}. Everything is running normally.\n"
+        "If you notice anything unusual, contact {contact}.",
+    ),
+    AnnouncementKind.INCIDENT: (
+        "Service disruption: {migration}",
+        "Since {date} some requests to {migration} may fail or be slow. We are working on it and "
+        "will post updates on the status page. Expected duration: {duration}.\nQuestions: {contact}.",
+    ),
+}
+# Statuses in which golive suggests each notice.
+PROPOSE_WHEN = {
+    AnnouncementKind.MAINTENANCE: (MigrationStatus.READY, MigrationStatus.ROLLING_OUT),
+    AnnouncementKind.COMPLETE: (MigrationStatus.COMPLETED,),
+}
+
+
+def template_for(kind: str) -> tuple[str, str]:
+    row = AnnouncementTemplate.objects.filter(kind=kind).first()
+    return (row.subject, row.body) if row else DEFAULT_TEMPLATES[kind]
+
+
+def render(text: str, values: dict) -> str:
+    """Fill the known placeholders; anything else in braces stays as written."""
+    out = []
+    for literal, field, spec, conversion in string.Formatter().parse(text):
+        out.append(literal)
+        if field is None:
+            continue
+        if field in PLACEHOLDERS:
+            out.append(str(values.get(field) or f"[{field}]"))
+        else:
+            out.append(
+                "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
+    return "".join(out)
+
+
+def _values(migration: Migration, fields: dict) -> dict:
+    page = StatusPage.objects.filter(migration=migration).first()
+    return {"migration": (page.public_name if page and page.public_name else migration.name), **fields}
+
+
+def proposals(migration: Migration) -> list[dict]:
+    """Notices golive suggests now and nobody has written yet."""
+    written = set(Announcement.objects.filter(migration=migration).values_list("kind", flat=True))
+    return [
+        {"kind": kind, "label": AnnouncementKind(kind).label}
+        for kind, statuses in PROPOSE_WHEN.items()
+        if migration.status in statuses and kind not in written
+    ]
+
+
+@transaction.atomic
+def draft(
+    migration: Migration,
+    *,
+    by: Actor,
+    kind: str,
+    date: str = "",
+    window: str = "",
+    duration: str = "",
+    contact: str = "",
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    proposed: bool = False,
+) -> Announcement:
+    """A draft from the kind's template. A proposed draft exists once per kind (a repeat returns it)."""
+    if kind not in AnnouncementKind.values:
+        raise ValidationError({"kind": "Choose maintenance, completion or incident notice."})
+    if proposed and (
+        existing := Announcement.objects.filter(migration=migration, kind=kind, proposed=True).first()
+    ):
+        return existing
+    fields = {"date": date, "window": window, "duration": duration, "contact": contact}
+    subject, body = template_for(kind)
+    values = _values(migration, fields)
+    try:
+        with transaction.atomic():
+            announcement = Announcement.objects.create(
+                migration=migration,
+                kind=kind,
+                subject=render(subject, values)[:200],
+                body=render(body, values),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                proposed=proposed,
+                created_by=by.label,
+                **fields,
+            )
+    except IntegrityError:  # a racing click drafted the proposal first
+        return Announcement.objects.get(migration=migration, kind=kind, proposed=True)
+    audit.record(by, "announcement.drafted", announcement, migration=migration, after={"kind": kind})
+    return announcement
+
+
+def _locked(announcement: Announcement) -> Announcement:
+    return Announcement.objects.select_for_update().select_related("migration").get(pk=announcement.pk)
+
+
+@transaction.atomic
+def edit(
+    announcement: Announcement,
+    *,
+    by: Actor,
+    subject: str,
+    body: str,
+    date: str = "",
+    window: str = "",
+    duration: str = "",
+    contact: str = "",
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+) -> Announcement:
+    """Change a draft or scheduled notice. Placeholders in the text are filled from the fields."""
+    announcement = _locked(announcement)
+    if announcement.status in (AnnouncementStatus.SENT, AnnouncementStatus.CANCELLED):
+        raise ValidationError({"status": f"This announcement was {announcement.status}; write a new one."})
+    if not subject.strip() or not body.strip():
+        raise ValidationError({"subject": "An announcement needs a subject and a text."})
+    fields = {"date": date, "window": window, "duration": duration, "contact": contact}
+    values = _values(announcement.migration, fields)
+    names = ["subject", "body", "date", "window", "duration", "contact", "starts_at", "ends_at"]
+    before = audit.snapshot(announcement, names)
+    announcement.subject = render(subject.strip(), values)[:200]
+    announcement.body = render(body.strip(), values)
+    announcement.starts_at, announcement.ends_at = starts_at, ends_at
+    for name, value in fields.items():
+        setattr(announcement, name, value)
+    announcement.save()
+    before, after = audit.changed(before, audit.snapshot(announcement, names))
+    if after:
+        audit.record(
+            by,
+            "announcement.edited",
+            announcement,
+            migration=announcement.migration,
+            before=before,
+            after=after,
+        )
+    return announcement
+
+
+@transaction.atomic
+def schedule(announcement: Announcement, *, by: Actor, send_at: dt.datetime, now: dt.datetime | None = None):
+    announcement = _locked(announcement)
+    if announcement.status not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
+        raise ValidationError({"send_at": f"This announcement was already {announcement.status}."})
+    if send_at <= (now or timezone.now()):
+        raise ValidationError({"send_at": "Pick a time in the future, or press Send now."})
+    announcement.status, announcement.send_at = AnnouncementStatus.SCHEDULED, send_at
+    announcement.save(update_fields=["status", "send_at"])
+    audit.record(
+        by,
+        "announcement.scheduled",
+        announcement,
+        migration=announcement.migration,
+        after={"send_at": send_at},
+    )
+    return announcement
+
+
+@transaction.atomic
+def cancel(announcement: Announcement, *, by: Actor) -> Announcement:
+    announcement = _locked(announcement)
+    if announcement.status in (AnnouncementStatus.SENT, AnnouncementStatus.CANCELLED):
+        return announcement
+    before = announcement.status
+    announcement.status = AnnouncementStatus.CANCELLED
+    announcement.save(update_fields=["status"])
+    audit.record(
+        by,
+        "announcement.cancelled",
+        announcement,
+        migration=announcement.migration,
+        before={"status": before},
+        after={"status": announcement.status},
+    )
+    return announcement
+
+
+@transaction.atomic
+def send(announcement: Announcement, *, by: Actor, now: dt.datetime | None = None) -> Announcement:
+    """E-mail every subscriber (one message each: addresses stay private) and post to the
+    announcement channels, all through the outbox. Sending twice sends nothing new."""
+    announcement = _locked(announcement)
+    if announcement.status == AnnouncementStatus.SENT:
+        announcement.already = True
+        return announcement
+    if announcement.status == AnnouncementStatus.CANCELLED:
+        raise ValidationError({"status": "This announcement was cancelled; draft a new one."})
+    migration = announcement.migration
+    addresses = list(StatusSubscriber.objects.filter(migration=migration).values_list("email", flat=True))
+    for address in addresses:
+        outbox.enqueue_email(
+            to=[address],
+            subject=announcement.subject,
+            body=announcement.body,
+            migration=migration,
+            dedupe_key=f"announcement:{announcement.pk}:to:{address}"[:200],
+        )
+    names = []
+    for channel in channels.channels_for(migration, purpose="announcements"):
+        channels.notify(
+            channel,
+            migration=migration,
+            event_type="announcement.sent",
+            subject=announcement.subject,
+            text=announcement.body,
+            data={
+                "migration": migration.slug,
+                "kind": announcement.kind,
+                "subject": announcement.subject,
+                "body": announcement.body,
+            },
+            key=f"announcement:{announcement.pk}",
+        )
+        names.append(channel.name)
+    announcement.status, announcement.sent_at = AnnouncementStatus.SENT, now or timezone.now()
+    announcement.sent_by, announcement.recipients = by.label, len(addresses)
+    announcement.save(update_fields=["status", "sent_at", "sent_by", "recipients"])
+    audit.record(
+        by,
+        "announcement.sent",
+        announcement,
+        migration=migration,
+        after={"subscribers": len(addresses), "channels": names},
+    )
+    announcement.already = False
+    return announcement
+
+
+def send_due(*, now: dt.datetime | None = None) -> int:
+    """The beat task: send every scheduled announcement whose time came. Idempotent."""
+    now = now or timezone.now()
+    due = Announcement.objects.filter(status=AnnouncementStatus.SCHEDULED, send_at__lte=now)
+    sent = 0
+    for announcement in list(due):
+        if not send(announcement, by=Actor.system("announcement schedule"), now=now).already:
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def add_subscriber(migration: Migration, *, by: Actor, email: str) -> StatusSubscriber:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid e-mail address."}) from None
+    subscriber, created = StatusSubscriber.objects.get_or_create(migration=migration, email=email)
+    if created:
+        audit.record(by, "subscriber.added", subscriber, migration=migration)
+    return subscriber
+
+
+@transaction.atomic
+def remove_subscriber(subscriber: StatusSubscriber, *, by: Actor) -> None:
+    audit.record(by, "subscriber.removed", subscriber, migration=subscriber.migration)
+    subscriber.delete()
+
+
+@transaction.atomic
+def configure_status_page(migration: Migration, *, by: Actor, enabled: bool, public_name: str) -> StatusPage:
+    page, _ = StatusPage.objects.select_for_update().get_or_create(migration=migration)
+    before = audit.snapshot(page, ["enabled", "public_name"])
+    page.enabled, page.public_name = enabled, public_name.strip()[:120]
+    after = audit.snapshot(page, ["enabled", "public_name"])
+    if before != after:
+        page.save()
+        before, after = audit.changed(before, after)
+        audit.record(by, "status_page.changed", page, migration=migration, before=before, after=after)
+    return page
