@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The suite talks to real PostgreSQL and Redis on this machine (started by .ci/ensure-services).
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/golive} \
-	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
 .PHONY: run test lint format bench bench-smoke lock clean
 
@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000}
 	@echo
 	@echo "golive is starting on http://127.0.0.1:$${GOLIVE_PORT:-8000}/  (log in with a demo login above; Ctrl-C stops everything)"
 	@echo

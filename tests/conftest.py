@@ -24,6 +24,13 @@ def pytest_sessionstart(session):
         )
 
 
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        # Tasks left queued by an earlier run would run against this run's reused row ids.
+        from golive_site.celery import app
+
+        app.control.purge()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:

@@ -15,6 +15,7 @@ from migrations_app import services
 from migrations_app.access import Group as G
 from migrations_app.audit import Actor
 from migrations_app.models import Contact, ContactKind, Migration, MigrationRoleName, MigrationStatus
+from migrations_app.monitoring.services import add_demo_monitoring
 
 DEMO_PASSWORD = "golive-demo"
 DEMO_SLUG = "payment-gateway"
@@ -31,21 +32,84 @@ DEMO_USERS = [
 ]
 
 DEMO_CONTACTS = [
-    ("Provider support line", ContactKind.EXTERNAL_PARTNER, "Payment provider", "24/7 support", "+44 20 7946 0001", "support@provider.example", 1, True),
-    ("Omar On-call", ContactKind.INTERNAL_TECHNICAL, "Us", "Primary on-call engineer", "+44 20 7946 0002", "oncall@golive.example", 2, True),
-    ("Tomás Tech", ContactKind.INTERNAL_TECHNICAL, "Us", "Technical lead", "+44 20 7946 0003", "techlead@golive.example", 3, False),
-    ("Hosting operations", ContactKind.EXTERNAL_PARTNER, "Hosting provider", "Infrastructure incidents", "+44 20 7946 0004", "noc@hosting.example", 4, False),
-    ("Security team", ContactKind.INTERNAL_TECHNICAL, "Us", "Security incidents", "+44 20 7946 0005", "security@golive.example", 5, False),
-    ("Priya PM", ContactKind.INTERNAL_BUSINESS, "Us", "Business owner", "+44 20 7946 0006", "pm@golive.example", 6, False),
+    (
+        "Provider support line",
+        ContactKind.EXTERNAL_PARTNER,
+        "Payment provider",
+        "24/7 support",
+        "+44 20 7946 0001",
+        "support@provider.example",
+        1,
+        True,
+    ),
+    (
+        "Omar On-call",
+        ContactKind.INTERNAL_TECHNICAL,
+        "Us",
+        "Primary on-call engineer",
+        "+44 20 7946 0002",
+        "oncall@golive.example",
+        2,
+        True,
+    ),
+    (
+        "Tomás Tech",
+        ContactKind.INTERNAL_TECHNICAL,
+        "Us",
+        "Technical lead",
+        "+44 20 7946 0003",
+        "techlead@golive.example",
+        3,
+        False,
+    ),
+    (
+        "Hosting operations",
+        ContactKind.EXTERNAL_PARTNER,
+        "Hosting provider",
+        "Infrastructure incidents",
+        "+44 20 7946 0004",
+        "noc@hosting.example",
+        4,
+        False,
+    ),
+    (
+        "Security team",
+        ContactKind.INTERNAL_TECHNICAL,
+        "Us",
+        "Security incidents",
+        "+44 20 7946 0005",
+        "security@golive.example",
+        5,
+        False,
+    ),
+    (
+        "Priya PM",
+        ContactKind.INTERNAL_BUSINESS,
+        "Us",
+        "Business owner",
+        "+44 20 7946 0006",
+        "pm@golive.example",
+        6,
+        False,
+    ),
 ]
 
 
 class Command(BaseCommand):
     help = "Create one user per role and a demo migration (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where this golive answers, for the demo probe on its own /health.",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
-        users = {username: self._user(username, full_name, group) for username, full_name, group, _ in DEMO_USERS}
+        users = {
+            username: self._user(username, full_name, group) for username, full_name, group, _ in DEMO_USERS
+        }
         migration = Migration.objects.filter(slug=DEMO_SLUG).first()
         if migration is None:
             load_builtin_templates(by=Actor.system("seed_demo"))
@@ -61,7 +125,12 @@ class Command(BaseCommand):
                 target_date=timezone.localdate() + dt.timedelta(days=14),
                 description="Move card payments from the provider's sandbox to its live platform in stages.",
             )
-            services.transition_migration(migration, to=MigrationStatus.PREPARING, by=Actor.system("seed_demo"))
+            services.transition_migration(
+                migration, to=MigrationStatus.PREPARING, by=Actor.system("seed_demo")
+            )
+            # Something live in the control room from the first minute: a probe on golive's own
+            # /health with the standard KPIs and alert-only guardrails.
+            add_demo_monitoring(migration, base_url=options["base_url"], by=Actor.system("seed_demo"))
         for username, _, _, role in DEMO_USERS:
             if role:
                 services.assign_role(migration, user=users[username], role=role, by=Actor.system("seed_demo"))
@@ -100,7 +169,7 @@ class Command(BaseCommand):
         return user
 
     def _print_logins(self):
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, full_name, group, role in DEMO_USERS:
             what = f"{group}" + (f", {MigrationRoleName(role).label} on the demo migration" if role else "")
             self.stdout.write(f"  {username:<9} {full_name:<14} {what}")
