@@ -8,6 +8,7 @@ import os
 import pytest
 from django.conf import settings
 
+from golive_site.celery import app as celery_app
 from migrations_app.access import Group
 from tests.factories import make_migration, make_user
 
@@ -16,19 +17,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM beside Playwri
 
 def pytest_sessionstart(session):
     engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine and not os.environ.get("GOLIVE_TESTS_ALLOW_SQLITE"):
+    if "postgresql" not in engine:
         pytest.exit(
             "The test suite needs PostgreSQL: run it with `make test` (which starts PostgreSQL and "
             "Redis) or set DATABASE_URL=postgres://...",
             returncode=3,
         )
-
-
     if settings.CELERY_BROKER_URL.startswith("redis"):
         # Tasks left queued by an earlier run would run against this run's reused row ids.
-        from golive_site.celery import app
-
-        app.control.purge()
+        celery_app.control.purge()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
