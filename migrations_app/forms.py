@@ -26,7 +26,9 @@ class MigrationForm(forms.Form):
     target_date = forms.DateField(
         required=False, label="Target go-live date", widget=forms.DateInput(attrs={"type": "date"})
     )
-    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"))
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username")
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_slug(self):

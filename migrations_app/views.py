@@ -166,4 +166,3 @@ def _json(value) -> str:
 def permission_denied(request, exception=None):
     message = str(exception) if exception and str(exception) else "You are not allowed to do this."
     return render(request, "403.html", {"message": message}, status=403)
-
