@@ -7,7 +7,7 @@ clicks "Draft it", reviews, and sends or schedules it."""
 from __future__ import annotations
 
 import datetime as dt
-import string
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -60,20 +60,12 @@ def template_for(kind: str) -> tuple[str, str]:
     return (row.subject, row.body) if row else DEFAULT_TEMPLATES[kind]
 
 
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+
+
 def render(text: str, values: dict) -> str:
-    """Fill the known placeholders; anything else in braces stays as written."""
-    out = []
-    for literal, field, spec, conversion in string.Formatter().parse(text):
-        out.append(literal)
-        if field is None:
-            continue
-        if field in PLACEHOLDERS:
-            out.append(str(values.get(field) or f"[{field}]"))
-        else:
-            out.append(
-                "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            )
-    return "".join(out)
+    """Fill the known placeholders; any other braces (even unbalanced) stay as written."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or f"[{m.group(1)}]"), text)
 
 
 def _values(migration: Migration, fields: dict) -> dict:

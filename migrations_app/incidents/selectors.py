@@ -211,8 +211,9 @@ def sensitive_strings(migration: Migration) -> list[str]:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
+    """Replace each sensitive string where it stands as a whole word ("Ops" in "stops" stays)."""
     for value in secrets:
-        text = re.sub(re.escape(value), "[withheld]", text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[withheld]", text, flags=re.IGNORECASE)
     return text
 
 
