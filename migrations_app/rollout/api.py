@@ -74,15 +74,17 @@ def _migration(request, slug: str, action: str) -> Migration:
     return migration
 
 
-def _out(request, migration: Migration) -> dict:
-    migration.refresh_from_db()
+def _out(request, migration: Migration, *, fresh: bool = True) -> dict:
+    if fresh:  # after a write: read the committed state, plan included
+        migration = Migration.objects.select_related("rollout_plan").get(pk=migration.pk)
+    plan = getattr(migration, "rollout_plan", None) or selectors.plan_for(migration)
     return {
         "slug": migration.slug,
         "name": migration.name,
         "integration": migration.integration,
         "status": migration.status,
-        "traffic_percent": selectors.current_percent(migration),
-        "rollout_steps": selectors.plan_for(migration).steps,
+        "traffic_percent": selectors.effective_percent(migration.status, plan.percent),
+        "rollout_steps": plan.steps,
         "target_date": migration.target_date,
         "url": request.build_absolute_uri(migration.get_absolute_url()),
     }
@@ -96,7 +98,8 @@ def list_templates(request):
 @router.get("/migrations", response=list[MigrationOut], summary="List migrations")
 def list_migrations(request):
     access.require(request.auth.user, "view")
-    return [_out(request, m) for m in Migration.objects.order_by("-created_at")[:500]]
+    migrations = Migration.objects.select_related("rollout_plan").order_by("-created_at")[:500]
+    return [_out(request, m, fresh=False) for m in migrations]
 
 
 @router.get(

@@ -33,7 +33,7 @@ def plan_for(migration: Migration) -> RolloutPlan:
 def current_percent(migration: Migration) -> int:
     """The share of users on the new path now (0 when there is no plan or traffic is off)."""
     row = Migration.objects.filter(pk=migration.pk).values_list("status", "rollout_plan__percent").first()
-    return _effective_percent(*row) if row else 0
+    return effective_percent(*row) if row else 0
 
 
 def active_rollback(migration: Migration) -> Rollback | None:
@@ -61,7 +61,7 @@ class FlagSnapshot:
         return self.flags.get(key)
 
 
-def _effective_percent(status: str, percent: int | None) -> int:
+def effective_percent(status: str, percent: int | None) -> int:
     # Paused keeps its level (users already admitted stay on the new path); anything not rolling
     # out, a rollback included, is 0 whatever the plan row says.
     if status in LIVE_STATUSES or status == MigrationStatus.PAUSED:
@@ -75,7 +75,7 @@ def build_snapshot() -> FlagSnapshot:
         "slug", "name", "status", "rollout_plan__percent"
     )
     flags = {
-        slug: FlagState(key=slug, name=name, percent=_effective_percent(status, percent), status=status)
+        slug: FlagState(key=slug, name=name, percent=effective_percent(status, percent), status=status)
         for slug, name, status, percent in rows
     }
     digest = hashlib.sha256(
@@ -137,7 +137,7 @@ def traffic_panel(migration: Migration, user) -> dict:
     blocker = services.advance_blocker(migration, plan, to=target) if target is not None else None
     return {
         "plan": plan,
-        "percent": _effective_percent(migration.status, plan.percent),
+        "percent": effective_percent(migration.status, plan.percent),
         "next_step": target,
         "next_step_at": next_step_at(plan),
         "advance_blocker": blocker,

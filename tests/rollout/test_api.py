@@ -183,3 +183,17 @@ def test_it_serves_a_generated_openapi_document_and_local_docs(client):
     html = docs.content.decode()
     external = re.findall(r"(?:src|href)=\"(https?://[^\"]+)\"", html)
     assert external == [] and "/static/ninja/" in html
+
+
+def test_listing_migrations_costs_a_fixed_number_of_queries(
+    client, operate_token, ops, django_assert_max_num_queries
+):
+    from tests.factories import make_migration
+    from tests.rollout.conftest import put_live
+
+    for n in range(10):
+        put_live(make_migration(owner=ops, slug=f"m-{n}"), 5 * n)
+    call(client, "get", "/migrations", operate_token)
+    with django_assert_max_num_queries(6):
+        response = call(client, "get", "/migrations", operate_token)
+    assert sorted(m["traffic_percent"] for m in response.json()) == [0, 5, 10, 15, 20, 25, 30, 35, 40, 45]
