@@ -20,13 +20,20 @@ $(VENV)/.installed-dev: requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
+# The demo provider stands in for the payment provider; the demo migrations' probes call it.
+DEMO_ENV := GOLIVE_DEMO_PROVIDER_URL=http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001} \
+	DEMO_PROVIDER_API_KEY=$${DEMO_PROVIDER_API_KEY:-demo-provider-key}
+
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000}
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000} \
+		--provider-url http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001}
 	@echo
 	@echo "golive is starting on http://127.0.0.1:$${GOLIVE_PORT:-8000}/  (log in with a demo login above; Ctrl-C stops everything)"
+	@echo "  Webhook service release: rolling out at 25 %; open it and use \"Demo provider\" to make the provider fail."
+	@echo "  Control room: http://127.0.0.1:$${GOLIVE_PORT:-8000}/migrations/webhook-service/control-room/"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 test: $(VENV)/.installed-dev
 	bash .ci/ensure-services

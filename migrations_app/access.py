@@ -36,6 +36,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({Group.OPS, Group.PRODUCT_MANAGER, Group.ADMIN}),
         "write or send announcements, or change the status page",
     ),
+    "control_demo_provider": (
+        frozenset({Group.OPS, Group.ON_CALL, Group.ADMIN}),
+        "make the demo provider slow, erroring or down",
+    ),
 }
 # Signing off a phase is not a group right: only the person assigned the phase's role on that
 # migration may sign (see `can_sign_as`).

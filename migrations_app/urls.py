@@ -1,6 +1,6 @@
 from django.urls import path
 
-from migrations_app import views
+from migrations_app import demo, views
 
 app_name = "migrations_app"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<slug:slug>/transition/", views.migration_transition, name="transition"),
     path("<slug:slug>/timeline/", views.migration_timeline, name="timeline"),
     path("<slug:slug>/timeline.csv", views.migration_timeline_csv, name="timeline_csv"),
+    path("<slug:slug>/demo-provider/", demo.demo_provider_mode, name="demo_provider"),
 ]

@@ -2,10 +2,26 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from checklists import gates
 from migrations_app import access
-from migrations_app.models import AuditEvent, Contact, Migration, MigrationRole
+from migrations_app.models import AuditEvent, Contact, Migration, MigrationRole, MigrationStatus
+from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind
+from migrations_app.rollout.models import ApiToken
+from migrations_app.rollout.selectors import current_percent
+from migrations_app.rollout.tokens import hash_token
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seed(tmp_path):
+    token_file = tmp_path / "demo-ingest-token"
+
+    def run(**options):
+        call_command("seed_demo", token_file=str(token_file), provider_url="http://127.0.0.1:8765", **options)
+        return token_file
+
+    return run
 
 
 def _counts():
@@ -15,11 +31,13 @@ def _counts():
         "roles": MigrationRole.objects.count(),
         "contacts": Contact.objects.count(),
         "audit": AuditEvent.objects.count(),
+        "probes": Probe.objects.count(),
+        "tokens": ApiToken.objects.count(),
     }
 
 
-def test_seed_demo_creates_one_user_per_role_and_prints_the_logins(capsys):
-    call_command("seed_demo")
+def test_seed_demo_creates_one_user_per_role_and_prints_the_logins(capsys, seed):
+    seed()
     out = capsys.readouterr().out
     User = get_user_model()
     for username, group in [
@@ -37,8 +55,55 @@ def test_seed_demo_creates_one_user_per_role_and_prints_the_logins(capsys):
     assert migration.contacts.count() >= 3
 
 
-def test_running_seed_demo_twice_changes_nothing():
-    call_command("seed_demo")
+def test_running_seed_demo_twice_changes_nothing(seed):
+    seed()
     first = _counts()
-    call_command("seed_demo")
+    seed()
     assert _counts() == first
+
+
+def test_it_points_the_demo_probes_at_the_demo_provider(seed):
+    seed()
+    for slug in ("payment-gateway", "webhook-service"):
+        probes = {p.kind: p for p in Probe.objects.filter(migration__slug=slug)}
+        assert probes[ProbeKind.HTTP_HEALTH].url == "http://127.0.0.1:8765/health"
+        assert probes[ProbeKind.AUTHENTICATED_CALL].headers == {
+            "Authorization": "Bearer ${DEMO_PROVIDER_API_KEY}"
+        }
+        assert probes[ProbeKind.JSON_METRIC].url == "http://127.0.0.1:8765/organizations/me"
+        assert probes[ProbeKind.JSON_METRIC].json_path == "$.availableCredits"
+
+
+def test_it_seeds_a_second_migration_past_its_gate_at_25_percent_with_rollback_guardrails(seed):
+    seed()
+    migration = Migration.objects.get(slug="webhook-service")
+    assert migration.status == MigrationStatus.ROLLING_OUT
+    assert current_percent(migration) == 25
+    assert gates.go_live_gate_blocker(migration) is None
+    # The gate was completed through the services: sign-offs by the demo users are on the trail.
+    signers = set(
+        AuditEvent.objects.filter(migration=migration, action="signoff.signed").values_list(
+            "actor_label", flat=True
+        )
+    )
+    assert len(signers) >= 4
+    guardrails = Guardrail.objects.filter(migration=migration)
+    assert guardrails.exists()
+    assert set(guardrails.values_list("mode", flat=True)) == {GuardrailMode.ROLLBACK}
+    assert set(guardrails.values_list("consecutive", flat=True)) == {3}
+    assert set(Kpi.objects.filter(migration=migration).values_list("window_seconds", flat=True)) == {60}
+    assert set(Probe.objects.filter(migration=migration).values_list("interval_seconds", flat=True)) == {5}
+    payment = Migration.objects.get(slug="payment-gateway")
+    assert set(Guardrail.objects.filter(migration=payment).values_list("mode", flat=True)) == {
+        GuardrailMode.ALERT
+    }
+
+
+def test_it_writes_an_ingest_token_for_the_demo_provider_only_once(seed):
+    token_file = seed()
+    raw = token_file.read_text().strip()
+    token = ApiToken.objects.get(token_hash=hash_token(raw))
+    assert token.scopes == ["ingest"]
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    seed()
+    assert token_file.read_text().strip() == raw

@@ -1,25 +1,44 @@
-"""Demo data: one user per role and a demo migration. Running it again changes nothing."""
+"""Demo data: one user per role, a migration being prepared and one already rolling out, both
+watched by probes on the demo provider (golive_site.demo_provider). Running it again changes nothing."""
 
 import datetime as dt
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from checklists.models import ChecklistTemplate
-from checklists.services import create_migration_from_template
+from checklists import gates
+from checklists.models import ChecklistItem, ChecklistTemplate, ItemState
+from checklists.services import create_migration_from_template, sign_off_phase, tick_item
 from checklists.yaml_io import load_builtin_templates
-from migrations_app import services
+from migrations_app import audit, services
 from migrations_app.access import Group as G
 from migrations_app.audit import Actor
 from migrations_app.models import Contact, ContactKind, Migration, MigrationRoleName, MigrationStatus
-from migrations_app.monitoring.services import add_demo_monitoring
+from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind
+from migrations_app.monitoring.services import (
+    add_demo_monitoring,
+    add_standard_kpis,
+    create_probe,
+    update_probe,
+)
+from migrations_app.rollout import services as rollout
+from migrations_app.rollout import tokens
+from migrations_app.rollout.models import ApiToken
 
 DEMO_PASSWORD = "golive-demo"
 DEMO_SLUG = "payment-gateway"
 DEMO_TEMPLATE = "payment-gateway-go-live"  # a built-in checklist template
+ROLLING_SLUG = "webhook-service"
+ROLLING_TEMPLATE = "webhook-service-release"
+INGEST_TOKEN_NAME = "Demo provider"
+# The rolling-out demo rolls back fast: a one-minute window, three bad evaluations in a row.
+ROLLING_WINDOW_SECONDS = 60
+ROLLING_CONSECUTIVE = 3
 
 # username, full name, group, role on the demo migration
 DEMO_USERS = [
@@ -95,6 +114,32 @@ DEMO_CONTACTS = [
 ]
 
 
+def add_provider_probes(migration: Migration, *, provider_url: str) -> None:
+    """An authenticated call and the credits balance, beside add_demo_monitoring's health probe.
+
+    The key is read from the worker's DEMO_PROVIDER_API_KEY (`make run` sets the demo default)."""
+    base = provider_url.rstrip("/")
+    auth = {"Authorization": "Bearer ${DEMO_PROVIDER_API_KEY}"}
+    specs = [
+        ("Provider API (authenticated)", ProbeKind.AUTHENTICATED_CALL, f"{base}/v1/account", ""),
+        ("Provider credits", ProbeKind.JSON_METRIC, f"{base}/organizations/me", "$.availableCredits"),
+    ]
+    for name, kind, url, json_path in specs:
+        if Probe.objects.filter(migration=migration, name=name).exists():
+            continue
+        create_probe(
+            migration,
+            by=Actor.system("seed_demo"),
+            name=name,
+            kind=kind,
+            url=url,
+            headers=auth,
+            json_path=json_path,
+            interval_seconds=10,
+            timeout_seconds=5,
+        )
+
+
 class Command(BaseCommand):
     help = "Create one user per role and a demo migration (idempotent)."
 
@@ -102,7 +147,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url",
             default="http://127.0.0.1:8000",
-            help="Where this golive answers, for the demo probe on its own /health.",
+            help="Where this golive answers (kept for compatibility; the probes call the demo provider).",
+        )
+        parser.add_argument(
+            "--provider-url",
+            default="http://127.0.0.1:8001",
+            help="Where the demo provider answers (python -m golive_site.demo_provider).",
+        )
+        parser.add_argument(
+            "--token-file",
+            default=str(Path(settings.BASE_DIR) / "var" / "demo-ingest-token"),
+            help="Where to write the demo provider's ingest token (only when a new one is made).",
         )
 
     @transaction.atomic
@@ -128,9 +183,10 @@ class Command(BaseCommand):
             services.transition_migration(
                 migration, to=MigrationStatus.PREPARING, by=Actor.system("seed_demo")
             )
-            # Something live in the control room from the first minute: a probe on golive's own
-            # /health with the standard KPIs and alert-only guardrails.
-            add_demo_monitoring(migration, base_url=options["base_url"], by=Actor.system("seed_demo"))
+            # Something live in the control room from the first minute: probes on the demo
+            # provider with the standard KPIs and alert-only guardrails.
+            add_demo_monitoring(migration, base_url=options["provider_url"], by=Actor.system("seed_demo"))
+            add_provider_probes(migration, provider_url=options["provider_url"])
         for username, _, _, role in DEMO_USERS:
             if role:
                 services.assign_role(migration, user=users[username], role=role, by=Actor.system("seed_demo"))
@@ -148,7 +204,87 @@ class Command(BaseCommand):
                 },
             )
             contact.migrations.add(migration)
+        rolling = self._rolling_out_migration(users, provider_url=options["provider_url"])
+        for contact in Contact.objects.filter(name__in=[c[0] for c in DEMO_CONTACTS]):
+            contact.migrations.add(rolling)
+        self._ingest_token(users["ops"], Path(options["token_file"]))
         self._print_logins()
+
+    def _rolling_out_migration(self, users, *, provider_url: str) -> Migration:
+        """A migration past its go-live gate at 25 %, with guardrails that roll back on their own.
+
+        Every step goes through the real services: ticks and sign-offs by the demo users, the
+        status to ready, the first traffic step."""
+        migration = Migration.objects.filter(slug=ROLLING_SLUG).first()
+        if migration is not None:
+            return migration
+        system = Actor.system("seed_demo")
+        load_builtin_templates(by=system)
+        migration = create_migration_from_template(
+            template=ChecklistTemplate.objects.get(slug=ROLLING_TEMPLATE),
+            by=system,
+            name="Webhook service release",
+            slug=ROLLING_SLUG,
+            integration="Payment webhooks receiver",
+            owner=users["ops"],
+            target_date=timezone.localdate(),
+            description="Release the new webhook receiver to production in stages; guardrails roll it back.",
+        )
+        for username, _, _, role in DEMO_USERS:
+            if role:
+                services.assign_role(migration, user=users[username], role=role, by=system)
+        services.transition_migration(migration, to=MigrationStatus.PREPARING, by=system)
+        holders = {role: users[username] for username, _, _, role in DEMO_USERS if role}
+        for phase in gates.gate_phases(migration):
+            items = ChecklistItem.objects.filter(section__phase=phase).exclude(state=ItemState.DONE)
+            for item in items.order_by("id"):
+                tick_item(item, by=Actor.for_user(users["ops"]))
+            for role in gates.signoff_roles(phase):
+                user = holders[role]
+                sign_off_phase(phase, user=user, role=role, by=Actor.for_user(user), comment="Demo sign-off")
+        services.transition_migration(migration, to=MigrationStatus.READY, by=Actor.for_user(users["ops"]))
+        probe = add_demo_monitoring(migration, base_url=provider_url, by=system)
+        add_provider_probes(migration, provider_url=provider_url)
+        add_standard_kpis(migration, probe=probe, by=system, mode=GuardrailMode.ROLLBACK)
+        for probe in Probe.objects.filter(migration=migration):
+            update_probe(probe, by=system, interval_seconds=5)
+        Kpi.objects.filter(migration=migration).update(window_seconds=ROLLING_WINDOW_SECONDS)
+        Guardrail.objects.filter(migration=migration).update(
+            mode=GuardrailMode.ROLLBACK, consecutive=ROLLING_CONSECUTIVE
+        )
+        audit.record(
+            system,
+            "guardrails.tuned_for_demo",
+            migration,
+            after={
+                "window_seconds": ROLLING_WINDOW_SECONDS,
+                "consecutive": ROLLING_CONSECUTIVE,
+                "mode": GuardrailMode.ROLLBACK,
+            },
+            reason="Demo: a short window so a failure rolls back within a minute.",
+        )
+        rollout.update_plan(migration, steps=[25, 50, 100], soak_minutes=2, by=system)
+        rollout.set_traffic(
+            migration,
+            to=25,
+            by=Actor.for_user(users["ops"]),
+            reason="Demo: first step after the go-live gate",
+        )
+        return migration
+
+    def _ingest_token(self, user, path: Path) -> None:
+        """The demo provider pushes payment outcomes with this token; its plaintext exists only in `path`."""
+        if (
+            ApiToken.objects.filter(name=INGEST_TOKEN_NAME, revoked_at__isnull=True).exists()
+            and path.exists()
+        ):
+            return
+        _, raw = tokens.create_token(
+            user=user, name=INGEST_TOKEN_NAME, scopes=["ingest"], by=Actor.system("seed_demo")
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(raw + "\n")
+        path.chmod(0o600)
 
     def _user(self, username: str, full_name: str, group_name: str):
         User = get_user_model()
