@@ -16,6 +16,7 @@ from migrations_app.rollout.models import (
     ClientInstance,
     OutboxMessage,
     Rollback,
+    RollbackStep,
     RolloutPlan,
     TrafficChange,
 )
@@ -127,6 +128,21 @@ def connected_instances(*, within_hours: int = 24):
     return ClientInstance.objects.filter(last_fetch_at__gte=since).order_by("-last_fetch_at")[:20]
 
 
+def panel_version(migration: Migration) -> str:
+    """Changes whenever anything the traffic panel shows changes (status, level, history,
+    playbook ticks, deliveries), so an open page can ask "anything new?" cheaply."""
+    state = Migration.objects.filter(pk=migration.pk).values_list(
+        "status", "rollout_plan__percent", "rollout_plan__updated_at"
+    )
+    parts = [
+        list(state),
+        TrafficChange.objects.filter(migration=migration).values_list("id", flat=True).first(),
+        list(OutboxMessage.objects.filter(migration=migration).values_list("status", "attempts")[:10]),
+        RollbackStep.objects.filter(rollback__migration=migration, done_at__isnull=False).count(),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def traffic_panel(migration: Migration, user) -> dict:
     """Everything the traffic panel shows, for this user."""
     from migrations_app.rollout import services  # gates live with the writes that enforce them
@@ -155,4 +171,5 @@ def traffic_panel(migration: Migration, user) -> dict:
         "can_rollback": access.can(user, "rollback"),
         "is_paused": migration.status == MigrationStatus.PAUSED,
         "is_rolled_back": migration.status == MigrationStatus.ROLLED_BACK,
+        "version": panel_version(migration),
     }

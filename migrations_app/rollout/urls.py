@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/client/register", flags.unleash_register, name="unleash_register"),
     path("api/client/metrics", flags.unleash_metrics, name="unleash_metrics"),
     path("migrations/<slug:slug>/traffic/", views.traffic_panel, name="panel"),
+    path("migrations/<slug:slug>/traffic/version/", views.traffic_version, name="version"),
     path("migrations/<slug:slug>/traffic/set/", views.traffic_set, name="set"),
     path("migrations/<slug:slug>/traffic/plan/", views.plan_update, name="plan"),
     path("migrations/<slug:slug>/traffic/pause/", views.traffic_pause, name="pause"),

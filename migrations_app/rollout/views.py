@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -43,6 +44,17 @@ def traffic_panel(request, slug):
     if not request.htmx:
         return redirect(migration)
     return _panel(request, migration)
+
+
+@require_GET
+@login_required
+def traffic_version(request, slug):
+    """204 while the panel the browser shows is current; otherwise an event that makes it reload.
+    (A poll without client-side expressions: the page's CSP allows no eval.)"""
+    migration = access.get_migration_for_user(request.user, slug)
+    if request.GET.get("v") == selectors.panel_version(migration):
+        return HttpResponse(status=204)
+    return trigger_client_event(HttpResponse(status=200), "trafficStale")
 
 
 @require_POST

@@ -60,3 +60,21 @@ def test_the_tokens_page(login, live_server, ops, screenshot):
     token = page.locator("[data-testid=new-token]").inner_text()
     assert token.startswith("glv_")
     screenshot("api-tokens")
+
+
+def test_an_open_page_notices_a_rollback_made_elsewhere(login, live_server, migration, ops, oncall, page):
+    from migrations_app.audit import Actor
+    from migrations_app.rollout import services
+
+    put_live(migration, 50)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    login(ops)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/")
+    page.evaluate("window.__sameDocument = true")
+    services.roll_back(migration, by=Actor.system("guardrail: p95 latency"), reason="p95 over 800 ms")
+    page.wait_for_selector(".rollback-state", timeout=20_000)
+    assert page.locator("[data-testid=traffic-percent]").inner_text().startswith("0 %")
+    assert "guardrail: p95 latency" in page.locator(".rollback-state").inner_text()
+    assert page.evaluate("window.__sameDocument") is True
+    assert not errors, errors

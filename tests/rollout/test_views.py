@@ -2,6 +2,7 @@
 
 import pytest
 
+from migrations_app.audit import Actor
 from migrations_app.models import AuditEvent, MigrationStatus
 from migrations_app.rollout import services
 from migrations_app.rollout.models import Rollback, RolloutPlan, TrafficChange
@@ -182,3 +183,19 @@ def test_the_panel_refreshes_itself(client_for, pm, live_migration):
     assert response.status_code == 200 and 'id="traffic-panel"' in response.content.decode()
     put_live(live_migration, 50)
     assert "50 %" in client_for(pm).get("/migrations/card-payments/traffic/", **HX).content.decode()
+
+
+def test_the_panel_asks_cheaply_whether_anything_changed(client_for, pm, oncall, live_migration):
+    client = client_for(pm)
+    html = client.get("/migrations/card-payments/traffic/", **HX).content.decode()
+    version = html.split("traffic/version/?v=")[1].split('"')[0]
+    same = client.get(f"/migrations/card-payments/traffic/version/?v={version}", **HX)
+    assert same.status_code == 204
+    services.roll_back(live_migration, by=Actor.for_user(oncall), reason="x")
+    changed = client.get(f"/migrations/card-payments/traffic/version/?v={version}", **HX)
+    assert changed.status_code == 200 and "trafficStale" in changed["HX-Trigger"]
+
+
+def test_the_version_poll_refuses_outsiders_and_post(client_for, outsider, pm, live_migration):
+    assert client_for(outsider).get("/migrations/card-payments/traffic/version/?v=x").status_code == 403
+    assert client_for(pm).post("/migrations/card-payments/traffic/version/").status_code == 405
