@@ -1,0 +1,152 @@
+"""One of everything, so that every URL pattern can be filled in and requested.
+
+Used by the permission matrix and the secret scan. Everything is made through the services,
+as in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from checklists import gates
+from checklists import services as checklist_services
+from checklists.models import ChecklistItem, ChecklistTemplate, SignOff
+from migrations_app import services as migration_services
+from migrations_app.audit import Actor
+from migrations_app.incidents import announcements
+from migrations_app.incidents import services as incident_services
+from migrations_app.incidents.escalation import ack_token
+from migrations_app.incidents.models import NotificationChannel, StatusSubscriber
+from migrations_app.models import Migration, MigrationRoleName
+from migrations_app.monitoring import services as monitoring_services
+from migrations_app.rollout import selectors, tokens
+from migrations_app.rollout import services as rollout_services
+from migrations_app.rollout.models import RollbackStep, RolloutPlan
+from tests.factories import make_migration
+
+SYSTEM = Actor.system("tests")
+TEMPLATE = "payment-gateway-go-live"
+PROBE_SECRET = "s3cr3t-probe-value-7f1d2c9a4b"  # the value of the environment variable a probe references
+PROBE_SECRET_ENV = "GOLIVE_TEST_PROBE_SECRET"
+
+
+@dataclass
+class World:
+    migration: Migration
+    rolled: Migration
+    users: dict
+    kwargs: dict = field(default_factory=dict)  # URL parameter name -> value, per URL name
+    raw_token: str = ""
+
+
+def put_live(migration: Migration, percent: int, status: str = "rolling_out") -> Migration:
+    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
+    Migration.objects.filter(pk=migration.pk).update(status=status)
+    migration.refresh_from_db()
+    selectors.snapshot_cache.clear()
+    return migration
+
+
+def build_world(*, ops, pm, oncall, admin_user) -> World:
+    template = ChecklistTemplate.objects.get(slug=TEMPLATE)
+    migration = checklist_services.create_migration_from_template(
+        by=SYSTEM,
+        template=template,
+        name="Checkout go-live",
+        slug="checkout",
+        owner=ops,
+        integration="Card gateway",
+        target_date=dt.date(2030, 6, 1),
+    )
+    for user, role in [
+        (ops, MigrationRoleName.DEPLOYMENT_LEAD),
+        (pm, MigrationRoleName.PRODUCT_MANAGER),
+        (oncall, MigrationRoleName.ON_CALL),
+    ]:
+        migration_services.assign_role(migration, user=user, role=role, by=SYSTEM)
+    phase = next(
+        p for p in migration.phases.order_by("position") if "product_manager" in gates.signoff_roles(p)
+    )
+    for each in ChecklistItem.objects.filter(section__phase=phase):
+        checklist_services.set_item_state(each, by=SYSTEM, state="done")
+    item = ChecklistItem.objects.filter(section__phase=phase).first()
+    signoff = checklist_services.sign_off_phase(
+        phase, user=pm, role=MigrationRoleName.PRODUCT_MANAGER, by=Actor.for_user(pm)
+    )
+    probe = monitoring_services.create_probe(
+        migration,
+        by=SYSTEM,
+        name="Provider health",
+        url="http://127.0.0.1:9/health",
+        secret_env=PROBE_SECRET_ENV,
+    )
+    incident = incident_services.open_incident(migration, by=SYSTEM, title="Card declines", severity="sev3")
+    announcement = announcements.draft(migration, by=SYSTEM, kind="maintenance")
+    subscriber = announcements.add_subscriber(migration, by=SYSTEM, email="reader@example.com")
+    announcements.configure_status_page(migration, by=SYSTEM, enabled=True, public_name="Checkout")
+    channel = NotificationChannel.objects.create(name="Ops e-mail", kind="email", addresses="ops@example.com")
+
+    rolled = make_migration(owner=ops, name="Wallet go-live", slug="wallet", integration="Wallet")
+    put_live(rolled, 25)
+    rollback = rollout_services.roll_back(rolled, by=SYSTEM, reason="matrix setup")
+    step = RollbackStep.objects.filter(rollback=rollback).first()
+    token, raw = tokens.create_token(user=ops, name="shop backend", scopes="flags", by=SYSTEM)
+
+    assert step is not None and isinstance(signoff, SignOff) and isinstance(subscriber, StatusSubscriber)
+    slug = {"slug": migration.slug}
+    kwargs = {
+        "monitoring:probe_edit": {**slug, "probe_id": probe.pk},
+        "monitoring:probe_toggle": {**slug, "probe_id": probe.pk},
+        "rollout:rollback_step": {"slug": rolled.slug, "step_id": step.pk},
+        "rollout:token_revoke": {"token_id": token.pk},
+        "incidents_channels:test": {"pk": channel.pk},
+        "incidents_public:acknowledge": {"token": ack_token(incident, "omar.oncall@example.com")},
+        "checklists:template_detail": {"slug": template.slug},
+        "checklists:template_edit": {"slug": template.slug},
+        "checklists:template_export": {"slug": template.slug},
+        "checklists:item": {"pk": item.pk},
+        "checklists:item_tick": {"pk": item.pk},
+        "checklists:item_details": {"pk": item.pk},
+        "checklists:item_comment": {"pk": item.pk},
+        "checklists:phase_signoff": {"pk": phase.pk},
+        "checklists:phase_sheet": {"pk": phase.pk},
+        "checklists:signoff_revoke": {"pk": signoff.pk},
+        "rollout:ofrep_flag": {"key": migration.slug},
+    }
+    for name in ("detail", "postmortem", "acknowledge", "status", "note", "details"):
+        kwargs[f"incidents:{name}"] = {**slug, "pk": incident.pk}
+    for name in ("announcement", "announcement_edit", "announcement_send", "announcement_schedule"):
+        kwargs[f"incidents:{name}"] = {**slug, "pk": announcement.pk}
+    kwargs["incidents:announcement_cancel"] = {**slug, "pk": announcement.pk}
+    kwargs["incidents:subscriber_remove"] = {**slug, "pk": subscriber.pk}
+    users = {"anonymous": None, "ops": ops, "pm": pm, "oncall": oncall, "admin": admin_user}
+    return World(migration=migration, rolled=rolled, users=users, kwargs=kwargs, raw_token=raw)
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """(name, route, pattern) for every URL golive serves, admin site excluded."""
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue
+            ns = namespace + (f"{p.namespace}:" if p.namespace else "")
+            yield from url_patterns(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = namespace + p.name if p.name else "/" + prefix + str(p.pattern)
+            yield name, prefix + str(p.pattern), p
+
+
+def fill(route: str, name: str, world: World) -> str:
+    """The route with its parameters taken from the world."""
+    import re
+
+    values = {"slug": world.migration.slug, **world.kwargs.get(name, {})}
+
+    def sub(match):
+        key = match.group(2)
+        return str(values[key])
+
+    return "/" + re.sub(r"<(\w+:)?(\w+)>", sub, route)
