@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from checklists import gates
@@ -50,6 +51,8 @@ def put_live(migration: Migration, percent: int, status: str = "rolling_out") ->
 
 
 def build_world(*, ops, pm, oncall, admin_user) -> World:
+    if not ChecklistTemplate.objects.filter(slug=TEMPLATE).exists():  # flushed by a transactional test
+        call_command("load_builtin_templates", verbosity=0)
     template = ChecklistTemplate.objects.get(slug=TEMPLATE)
     migration = checklist_services.create_migration_from_template(
         by=SYSTEM,
