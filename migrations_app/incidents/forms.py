@@ -54,7 +54,9 @@ class DraftForm(forms.Form):
     duration = forms.CharField(max_length=60, required=False, help_text="e.g. about 2 hours")
     contact = forms.CharField(max_length=120, required=False, help_text="e.g. support@example.com")
     starts_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Maintenance only, in UTC: the status page lists it as upcoming until it ends.",
     )
     ends_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})

@@ -77,6 +77,9 @@ AUDIT_LABELS = {
     "incident.opened": "Incident opened",
     "incident.attached": "Joined the incident",
     "migration.status_changed": "Migration status",
+    "incident.postmortem": "Post-mortem saved",
+    "incident.updated": "Details changed",
+    "announcement.sent": "Announcement sent",
 }
 
 
@@ -94,8 +97,8 @@ def timeline(incident: Incident, *, now: dt.datetime | None = None) -> list[dict
     for event in AuditEvent.objects.filter(migration=migration, at__gte=since, at__lte=until).order_by("at")[
         :300
     ]:
-        if event.action in ("incident.note", "incident.public_update"):
-            continue  # the note itself is listed below
+        if event.action in ("incident.note", "incident.public_update", "incident.status_changed"):
+            continue  # the incident's own update rows below say it with the note
         entries.append(
             {
                 "at": event.at,
@@ -158,13 +161,21 @@ def _short_target(message) -> str:
     return urlsplit(message.target).netloc or message.target[:40]
 
 
+def _short(value):
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, str) and len(value) > 80:
+        return value[:79] + "…"
+    return value
+
+
 def _audit_detail(event: AuditEvent) -> str:
     parts = []
     if event.before or event.after:
         keys = list(dict.fromkeys([*(event.before or {}), *(event.after or {})]))
         for key in keys[:4]:
-            old, new = (event.before or {}).get(key), (event.after or {}).get(key)
-            parts.append(f"{key}: {old} → {new}" if old is not None else f"{key}: {new}")
+            old, new = _short((event.before or {}).get(key)), _short((event.after or {}).get(key))
+            parts.append(f"{key}: {old} → {new}" if old not in (None, "") else f"{key}: {new}")
     if event.reason:
         parts.append(f"“{event.reason[:160]}”")
     return "; ".join(parts) or event.object_repr
@@ -256,6 +267,7 @@ def status_page(migration: Migration, *, now: dt.datetime | None = None) -> dict
         "state": str(state),
         "state_words": STATE_WORDS[state],
         "updated_at": now.isoformat(),
+        "updated_text": _when(now),
         "incidents": [_public_incident(i, secrets) for i in current],
         "maintenance": [_public_announcement(a, secrets) for a in maintenance],
         "history": {
@@ -265,6 +277,10 @@ def status_page(migration: Migration, *, now: dt.datetime | None = None) -> dict
     }
 
 
+def _when(at: dt.datetime | None) -> str:
+    return at.astimezone(dt.UTC).strftime("%d %b %Y, %H:%M UTC") if at else ""
+
+
 def _public_incident(incident: Incident, secrets: list[str]) -> dict:
     return {
         "title": scrub(incident.public_title, secrets),
@@ -272,8 +288,10 @@ def _public_incident(incident: Incident, secrets: list[str]) -> dict:
         "status_words": incident.get_status_display(),
         "started_at": incident.opened_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "when": _when(incident.opened_at)
+        + (f" to {_when(incident.resolved_at)}" if incident.resolved_at else ""),
         "updates": [
-            {"at": u.at.isoformat(), "status": u.status, "text": scrub(u.body, secrets)}
+            {"at": u.at.isoformat(), "when": _when(u.at), "status": u.status, "text": scrub(u.body, secrets)}
             for u in incident.updates.filter(public=True).order_by("-at", "-id")
         ],
     }
@@ -287,4 +305,5 @@ def _public_announcement(announcement: Announcement, secrets: list[str]) -> dict
         "starts_at": announcement.starts_at.isoformat() if announcement.starts_at else None,
         "ends_at": announcement.ends_at.isoformat() if announcement.ends_at else None,
         "sent_at": announcement.sent_at.isoformat() if announcement.sent_at else None,
+        "when": _when(announcement.sent_at),
     }

@@ -154,6 +154,8 @@ def _incident_rows(migration: Migration, *, now: dt.datetime) -> list[dict]:
             responses.append(_minutes((incident.acknowledged_at or now) - incident.opened_at))
         resolutions.append(_minutes((incident.resolved_at or now) - incident.opened_at) / 60)
     recovery, response, resolution = _worst(recoveries), _worst(responses), _worst(resolutions)
+    open_count = sum(1 for i in incidents if i.is_open)
+    still_open = f", {open_count} still open" if open_count else ""
     return [
         _row(
             "recovery",
@@ -178,7 +180,7 @@ def _incident_rows(migration: Migration, *, now: dt.datetime) -> list[dict]:
             "Incident resolution",
             f"< {TARGETS['resolution_hours']:g} h",
             resolution,
-            f"{resolution:.2f} h (worst of {len(resolutions)})" if resolution is not None else "",
+            f"{resolution:.2f} h (worst of {len(resolutions)}{still_open})" if resolution is not None else "",
             resolution is not None and resolution < TARGETS["resolution_hours"],
             "incident opened to resolved",
         ),

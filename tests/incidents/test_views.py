@@ -251,3 +251,9 @@ def test_ops_may_see_channels_but_not_add_them(client_for, ops):
     client = client_for(ops)
     assert client.get("/notifications/").status_code == 200
     assert client.post("/notifications/new/", {"name": "x", "kind": "email"}).status_code == 403
+
+
+def test_channel_urls_are_shown_to_admins_only(client_for, ops, admin_user, channel):
+    # A Slack incoming-webhook URL is itself a credential.
+    assert "127.0.0.1:9/x" not in client_for(ops).get("/notifications/").content.decode()
+    assert "127.0.0.1:9/x" in client_for(admin_user).get("/notifications/").content.decode()
