@@ -179,6 +179,11 @@ class Sender(threading.Thread):
             "samples": [
                 {"metric": "payment_success", "ok": ok, "failed": failed},
                 {"metric": "webhook_delivery", "ok": ok, "failed": failed},
+                {
+                    "metric": "uptime",
+                    "ok": int(self.state.mode != "down"),
+                    "failed": int(self.state.mode == "down"),
+                },
             ]
         }
         url = f"{self.golive_url}/api/v1/migrations/{self.slug}/samples"
@@ -236,6 +241,7 @@ def main(argv=None) -> None:
     parser.add_argument("--every", type=float, default=5.0, help="Seconds between two reports.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="demo-provider: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     server = serve(
         host=args.host,
         port=args.port,

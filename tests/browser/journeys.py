@@ -1,0 +1,102 @@
+"""Shared pieces of the four user journeys: the seeded demo, a demo login, README screenshots."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+
+from golive_site import demo_provider
+from migrations_app.management.commands.seed_demo import DEMO_PASSWORD
+from tests.processes import free_port
+
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def provider():
+    """The demo provider on a free port (the probes of the seeded demo call it)."""
+    server = demo_provider.serve(host="127.0.0.1", port=free_port())
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def restore_groups() -> None:
+    """Transactional tests flush the groups and grants the data migrations made; put them back."""
+    groups = importlib.import_module("migrations_app.migrations.0002_groups_and_permissions")
+    checklist = importlib.import_module("checklists.migrations.0002_admin_group_permissions")
+    for name in groups.GROUPS:
+        Group.objects.get_or_create(name=name)
+    admin = Group.objects.get(name="Admin")
+    for app_label, model, verbs in groups.ADMIN_PERMISSIONS:
+        for verb in verbs:
+            admin.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=f"{verb}_{model}")
+            )
+    for model, verbs in checklist.ADMIN_PERMISSIONS:
+        for verb in verbs:
+            admin.permissions.add(
+                Permission.objects.get(content_type__app_label="checklists", codename=f"{verb}_{model}")
+            )
+
+
+@pytest.fixture
+def seeded(provider, tmp_path, settings):
+    """What `make run` seeds: the demo users, payment-gateway (preparing) and webhook-service (25 %)."""
+    settings.GOLIVE_DEMO_PROVIDER_URL = provider.url
+    restore_groups()
+    call_command("seed_demo", provider_url=provider.url, token_file=str(tmp_path / "token"))
+    return provider
+
+
+@pytest.fixture
+def reporting(seeded, live_server, tmp_path):
+    """The provider's payment outcomes flowing into the live server's ingestion API every second."""
+    sender = demo_provider.Sender(
+        seeded.state,
+        golive_url=live_server.url,
+        slug="webhook-service",
+        token_file=tmp_path / "token",
+        webhook_url="",
+        webhook_secret=demo_provider.DEFAULT_WEBHOOK_SECRET,
+        every=1.0,
+    )
+    sender.start()
+    yield seeded
+    sender.stopped.set()
+    sender.join(timeout=5)
+
+
+@pytest.fixture
+def demo_login(page, live_server):
+    def do_login(username: str):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/migrations/**")
+        return page
+
+    return do_login
+
+
+@pytest.fixture
+def docs_screenshot(page, screenshot):
+    """The README's screenshot of a journey: the 1280x800 viewport, also kept with the test artifacts."""
+
+    def take(name: str, *, scroll_to: str = ""):
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        if scroll_to:
+            page.locator(scroll_to).first.evaluate("el => el.scrollIntoView({block: 'start'})")
+        else:
+            page.evaluate("window.scrollTo(0, 0)")
+        path = DOCS_SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        screenshot(f"journey-{name}")
+        return path
+
+    return take
