@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.migration_create, name="create"),
     path("<slug:slug>/", views.migration_detail, name="detail"),
     path("<slug:slug>/transition/", views.migration_transition, name="transition"),
+    path("<slug:slug>/panels/<slug:panel>/", views.migration_panel, name="panel"),
     path("<slug:slug>/timeline/", views.migration_timeline, name="timeline"),
     path("<slug:slug>/timeline.csv", views.migration_timeline_csv, name="timeline_csv"),
     path("<slug:slug>/demo-provider/", demo.demo_provider_mode, name="demo_provider"),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,6 +68,21 @@ def migration_create(request):
 def migration_detail(request, slug):
     migration = access.get_migration_for_user(request.user, slug)
     return render(request, "migrations_app/migration_detail.html", _detail_context(request, migration))
+
+
+# The parts of the migration page that refresh themselves when something changes elsewhere.
+REFRESHING_PANELS = {"status-panel", "recent-changes"}
+
+
+@require_GET
+@login_required
+def migration_panel(request, slug, panel):
+    migration = access.get_migration_for_user(request.user, slug)
+    if panel not in REFRESHING_PANELS:
+        raise Http404("No such panel.")
+    return render(
+        request, f"migrations_app/migration_detail.html#{panel}", _detail_context(request, migration)
+    )
 
 
 def _detail_context(request, migration, **extra):

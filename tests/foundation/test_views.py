@@ -168,3 +168,23 @@ def test_the_csv_export_has_one_row_per_event_with_utc_times(client_for, pm, ops
 def test_an_unknown_migration_is_a_404_page(client_for, ops):
     response = client_for(ops).get("/migrations/nope/")
     assert response.status_code == 404
+
+
+def test_the_status_panel_refreshes_itself_after_a_change_made_elsewhere(client_for, ops, oncall, migration):
+    page = client_for(oncall).get(f"/migrations/{migration.slug}/").text
+    assert 'hx-trigger="trafficChanged from:body' in page
+    client_for(ops).post(f"/migrations/{migration.slug}/transition/", {"to": "preparing"})
+    response = client_for(oncall).get(
+        f"/migrations/{migration.slug}/panels/status-panel/", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section class="card" id="status-panel"')
+    assert ">Preparing<" in response.text
+    recent = client_for(oncall).get(f"/migrations/{migration.slug}/panels/recent-changes/").text
+    assert "migration.status_changed" in recent
+
+
+def test_an_unknown_panel_is_a_404_and_outsiders_get_403(client_for, ops, outsider, migration):
+    assert client_for(ops).get(f"/migrations/{migration.slug}/panels/secrets/").status_code == 404
+    refused = client_for(outsider).get(f"/migrations/{migration.slug}/panels/status-panel/")
+    assert refused.status_code == 403
