@@ -298,6 +298,10 @@ GOLIVE_TELEGRAM_API_BASE = env.str("GOLIVE_TELEGRAM_API_BASE", default="https://
 CELERY_BEAT_SCHEDULE.update(
     {
         "incidents-escalate": {"task": "migrations_app.incidents.tasks.escalate_due", "schedule": 30.0},
+        "incidents-fired-guardrails": {
+            "task": "migrations_app.incidents.tasks.open_for_fired_guardrails",
+            "schedule": 30.0,
+        },
         "incidents-send-announcements": {
             "task": "migrations_app.incidents.tasks.send_due_announcements",
             "schedule": 60.0,

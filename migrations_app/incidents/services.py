@@ -331,3 +331,54 @@ def save_postmortem(
         by, "incident.postmortem", incident, migration=incident.migration, before=before, after=after
     )
     return incident
+
+
+def open_for_fired_guardrails() -> int:
+    """The beat's sweep: an alert-only guardrail that fired opens (or joins) a SEV3 incident, once
+    per firing. Roll-back guardrails need no sweep: their rollback opens the incident."""
+    from migrations_app.monitoring.models import Guardrail, GuardrailMode
+
+    opened = 0
+    fired = Guardrail.objects.filter(enabled=True, fired=True, mode=GuardrailMode.ALERT).values_list(
+        "pk", flat=True
+    )
+    for pk in list(fired):
+        opened += _open_for_guardrail(pk)
+    return opened
+
+
+@transaction.atomic
+def _open_for_guardrail(pk: int) -> int:
+    from migrations_app.models import AuditEvent
+    from migrations_app.monitoring.models import Guardrail
+
+    guardrail = (
+        Guardrail.objects.select_for_update().select_related("migration").filter(pk=pk, fired=True).first()
+    )
+    if guardrail is None:
+        return 0
+    firing = (
+        AuditEvent.objects.filter(
+            action="guardrail.state_changed", object_id=str(pk), after__state="breached"
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+    key = f"guardrail:{pk}:{firing.pk if firing else 'unknown'}"
+    if Incident.objects.filter(
+        migration=guardrail.migration, evidence__contains=[{"evidence": {"key": key}}]
+    ).exists():
+        return 0  # this firing already has its incident
+    open_or_attach_incident(
+        guardrail.migration,
+        by=Actor.system(f"guardrail: {guardrail.name}"),
+        title=f"Guardrail {guardrail.name} breached",
+        severity=Severity.SEV3,
+        evidence={
+            "key": key,
+            "guardrail": guardrail.name,
+            "value": guardrail.last_value,
+            "message": guardrail.last_message,
+        },
+    )
+    return 1

@@ -13,3 +13,10 @@ def escalate_due() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_due_announcements() -> int:
     return announcements.send_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def open_for_fired_guardrails() -> int:
+    from migrations_app.incidents import services
+
+    return services.open_for_fired_guardrails()

@@ -179,3 +179,44 @@ def test_success_criteria_are_computed_from_the_migration_data(live_migration, o
     assert rows["recovery"]["state"] == "met" and rows["recovery"]["value"] == pytest.approx(3, abs=0.01)
     assert rows["alert_response"]["state"] == "not_met"  # 20 min > 15 min
     assert rows["resolution"]["state"] == "met"
+
+
+def _fire(guardrail):
+    from migrations_app import audit
+
+    guardrail.fired, guardrail.state = True, "breached"
+    guardrail.save()
+    audit.record(
+        Actor.system(f"guardrail: {guardrail.name}"),
+        "guardrail.state_changed",
+        guardrail,
+        migration=guardrail.migration,
+        before={"state": "warning"},
+        after={"state": "breached"},
+    )
+
+
+def test_an_alert_only_guardrail_that_fires_opens_one_incident_per_firing(migration):
+    from migrations_app.monitoring.models import Guardrail, Kpi
+
+    kpi = Kpi.objects.create(migration=migration, name="Error rate", metric="payments", critical=5)
+    guardrail = Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, mode="alert")
+    assert services.open_for_fired_guardrails() == 0
+    _fire(guardrail)
+    assert services.open_for_fired_guardrails() == 1
+    assert services.open_for_fired_guardrails() == 0  # the beat runs again: nothing new
+    incident = Incident.objects.get()
+    assert incident.severity == Severity.SEV3 and incident.title == "Guardrail Errors breached"
+    assert incident.opened_by == "guardrail: Errors"
+    _fire(guardrail)  # it recovered and fired again
+    assert services.open_for_fired_guardrails() == 1
+    incident.refresh_from_db()
+    assert Incident.objects.count() == 1 and len(incident.evidence) == 2
+
+
+def test_a_rollback_guardrail_is_left_to_its_rollback(migration):
+    from migrations_app.monitoring.models import Guardrail, Kpi
+
+    kpi = Kpi.objects.create(migration=migration, name="Error rate", metric="payments", critical=5)
+    _fire(Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, mode="rollback"))
+    assert services.open_for_fired_guardrails() == 0 and not Incident.objects.exists()
