@@ -252,7 +252,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # At DEBUG httpcore logs every response header a probe target sends back, secrets it
+        # echoes included (tests/security/test_tokens_and_secrets.py): never below WARNING.
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # --- golive ---------------------------------------------------------------------------------
