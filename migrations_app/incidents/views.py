@@ -115,6 +115,7 @@ def _incident_context(request, incident: Incident, **extra) -> dict:
             "guardrails": incident.snapshot.get("guardrails", []),
         },
         "rollbacks": incident.rollbacks.order_by("at"),
+        "can_send": access.can(request.user, "send_announcements"),
         "nobody_to_page": incident.pages
         and incident.is_open
         and not escalation.on_call_addresses(incident.migration),

@@ -29,10 +29,12 @@ def _set_status(migration, status):
 
 
 def test_it_fills_the_placeholders_and_leaves_unknown_braces(migration, ops):
-    AnnouncementTemplate.objects.create(
+    AnnouncementTemplate.objects.update_or_create(
         kind="maintenance",
-        subject="Work on {migration} {date}",
-        body="{window} for {duration}; ask {contact}. {other} {",
+        defaults=dict(
+            subject="Work on {migration} {date}",
+            body="{window} for {duration}; ask {contact}. {other} {",
+        ),
     )
     a = announcements.draft(
         migration,

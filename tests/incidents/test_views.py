@@ -257,3 +257,19 @@ def test_channel_urls_are_shown_to_admins_only(client_for, ops, admin_user, chan
     # A Slack incoming-webhook URL is itself a credential.
     assert "127.0.0.1:9/x" not in client_for(ops).get("/notifications/").content.decode()
     assert "127.0.0.1:9/x" in client_for(admin_user).get("/notifications/").content.decode()
+
+
+def test_people_who_may_announce_are_offered_an_incident_notice(client_for, pm, oncall, incident):
+    url = f"/migrations/card-payments/incidents/{incident.pk}/"
+    assert "Tell users: draft an incident notice" in client_for(pm).get(url).content.decode()
+    assert "Tell users" not in client_for(oncall).get(url).content.decode()
+
+
+def test_the_default_templates_exist_for_admins_to_edit(db):
+    from migrations_app.incidents.models import AnnouncementTemplate
+
+    assert set(AnnouncementTemplate.objects.values_list("kind", flat=True)) == {
+        "maintenance",
+        "complete",
+        "incident",
+    }
