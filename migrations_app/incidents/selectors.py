@@ -244,13 +244,17 @@ def status_page(migration: Migration, *, now: dt.datetime | None = None) -> dict
     page = StatusPage.objects.filter(migration=migration).first()
     name = page.public_name if page and page.public_name else migration.name
     current = list(Incident.objects.filter(migration=migration, status__in=OPEN_STATUSES))
+    # Only sent notices are public. Without an end time a notice stays up 12 h past its start,
+    # or a week after sending when it has no times at all.
     maintenance = (
         Announcement.objects.filter(
-            migration=migration,
-            kind=AnnouncementKind.MAINTENANCE,
-            status__in=(AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENT),
+            migration=migration, kind=AnnouncementKind.MAINTENANCE, status=AnnouncementStatus.SENT
         )
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .filter(
+            Q(ends_at__gt=now)
+            | Q(ends_at__isnull=True, starts_at__gt=now - dt.timedelta(hours=12))
+            | Q(ends_at__isnull=True, starts_at__isnull=True, sent_at__gt=now - dt.timedelta(days=7))
+        )
         .order_by("starts_at", "pk")
     )
     in_progress = any(a.starts_at and a.starts_at <= now for a in maintenance)

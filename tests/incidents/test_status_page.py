@@ -143,3 +143,25 @@ def test_neither_the_page_nor_the_json_leak_anything_internal(client, public, pe
             assert not re.search(rf"(?<!\w){re.escape(secret)}(?!\w)", text, flags=re.IGNORECASE), secret
     assert "[withheld]" in body  # the mistaken public text was scrubbed, not dropped
     assert "secret" not in html.lower() and "bearer" not in body.lower()
+
+
+def test_scheduled_and_past_maintenance_is_not_upcoming(client, public, ops):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    later = announcements.draft(public, by=Actor.for_user(ops), kind="maintenance", date="later")
+    announcements.schedule(later, by=Actor.for_user(ops), send_at=now + dt.timedelta(hours=1))
+    past = announcements.draft(
+        public,
+        by=Actor.for_user(ops),
+        kind="maintenance",
+        date="last week",
+        starts_at=now - dt.timedelta(days=7),
+        ends_at=now - dt.timedelta(days=7, hours=-2),
+    )
+    announcements.send(past, by=Actor.for_user(ops))
+    data = client.get("/status/card-payments.json").json()
+    assert data["maintenance"] == []
+    assert [a["subject"] for a in data["history"]["announcements"]] == [past.subject]
