@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -192,7 +193,10 @@ def summary(migration: Migration) -> dict:
             migration=migration, status=AnnouncementStatus.SCHEDULED
         ).count(),
         "status_page": StatusPage.objects.filter(migration=migration, enabled=True).exists(),
-        "criteria": success.criteria(migration),
+        # Aggregates over every probe result: cached briefly, the evidence pack computes afresh.
+        "criteria": cache.get_or_set(
+            f"incidents:criteria:{migration.pk}", lambda: success.criteria(migration), 60
+        ),
     }
 
 
