@@ -6,7 +6,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from django.core.management import call_command
 from standardwebhooks import Webhook
 
 from golive_site import demo_provider
@@ -14,6 +13,8 @@ from migrations_app.models import AuditEvent
 from migrations_app.monitoring.models import Sample
 from tests.factories import make_migration
 from tests.processes import free_port
+
+pytest_plugins = ["tests.browser.journeys"]  # seeded: the demo as `make run` seeds it
 
 
 @pytest.fixture
@@ -117,9 +118,8 @@ def test_it_signs_its_webhooks_with_standard_webhooks(provider, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_reports_payment_outcomes_to_the_ingestion_api(live_server, provider, tmp_path):
-    token_file = tmp_path / "token"
-    call_command("seed_demo", token_file=str(token_file), provider_url=provider.url)
+def test_it_reports_payment_outcomes_to_the_ingestion_api(live_server, seeded, provider, tmp_path):
+    token_file = tmp_path / "token"  # written by the seeded fixture's seed_demo
     sender = demo_provider.Sender(
         provider.state,
         golive_url=live_server.url,

@@ -5,27 +5,20 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from migrations_app.management.commands.seed_demo import ROLLING_SLUG, ROLLING_WINDOW_SECONDS
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.monitoring.models import Probe
 from migrations_app.rollout.models import Rollback
 from migrations_app.rollout.selectors import current_percent
-from tests.browser.journeys import restore_groups
 from tests.processes import celery_beat, celery_worker, wait_until
 
-pytest_plugins = ["tests.browser.journeys"]  # the provider fixture
+pytest_plugins = ["tests.browser.journeys"]  # seeded: the demo as `make run` seeds it
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_making_the_provider_fail_rolls_the_demo_back_within_the_guardrail_window(
-    provider, client, settings, tmp_path
-):
-    settings.GOLIVE_DEMO_PROVIDER_URL = provider.url
-    restore_groups()
-    call_command("seed_demo", provider_url=provider.url, token_file=str(tmp_path / "token"))
+def test_making_the_provider_fail_rolls_the_demo_back_within_the_guardrail_window(seeded, client, tmp_path):
     migration = Migration.objects.get(slug=ROLLING_SLUG)
     env = {"DEMO_PROVIDER_API_KEY": "demo-provider-key"}
     with celery_worker(tmp_path, concurrency=2, **env), celery_beat(tmp_path, **env):
