@@ -140,7 +140,7 @@ def test_golive_proposes_the_maintenance_notice_and_a_pm_sends_it(
 
 def test_an_admin_adds_a_channel_and_sends_a_test(login, live_server, admin_user, screenshot):
     page = login(admin_user)
-    page.click("text=Notifications")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications").click()
     page.fill("#id_name", "Ops chat")
     page.select_option("#id_kind", "slack")
     page.fill("#id_url", "http://127.0.0.1:9/slack-hook")
