@@ -79,3 +79,12 @@ def test_times_on_the_migration_page_name_their_time_zone(seeded, demo_login, li
     status = page.locator("#status-panel").inner_text()
     assert re.search(r"\d\d:\d\d (UTC|[A-Z]{3,4})", status), status
     assert "times in UTC" in page.locator("footer").inner_text()
+
+
+def test_the_migration_list_shows_how_much_traffic_each_migration_carries(
+    seeded, demo_login, live_server, page
+):
+    demo_login("pm")
+    page.goto(f"{live_server.url}/migrations/")
+    assert page.locator("[data-testid=traffic-webhook-service]").inner_text() == "25\u00a0%"
+    assert page.locator("[data-testid=traffic-payment-gateway]").inner_text() == "0\u00a0%"
