@@ -56,6 +56,7 @@ migrations_app:list                     GET   302  200  200  200  200
 migrations_app:create                   GET   302  200  403  403  200
 migrations_app:detail                   GET   302  200  200  200  200
 migrations_app:transition               GET   405  405  405  405  405
+migrations_app:panel                    GET   302  200  200  200  200
 migrations_app:timeline                 GET   302  200  200  200  200
 migrations_app:timeline_csv             GET   302  200  200  200  200
 migrations_app:demo_provider            GET   405  405  405  405  405
@@ -138,6 +139,7 @@ migrations_app:list                     POST  405  405  405  405  405
 migrations_app:create                   POST  302  200  403  403  200
 migrations_app:detail                   POST  405  405  405  405  405
 migrations_app:transition               POST  302  302  302  302  302
+migrations_app:panel                    POST  405  405  405  405  405
 migrations_app:timeline                 POST  405  405  405  405  405
 migrations_app:timeline_csv             POST  405  405  405  405  405
 migrations_app:demo_provider            POST  302  422  403  422  422

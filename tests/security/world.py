@@ -117,6 +117,7 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "checklists:phase_sheet": {"pk": phase.pk},
         "checklists:signoff_revoke": {"pk": signoff.pk},
         "rollout:ofrep_flag": {"key": migration.slug},
+        "migrations_app:panel": {**slug, "panel": "status-panel"},
     }
     for name in ("detail", "postmortem", "acknowledge", "status", "note", "details"):
         kwargs[f"incidents:{name}"] = {**slug, "pk": incident.pk}
