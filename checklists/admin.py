@@ -28,5 +28,5 @@ class PhaseGateAdmin(AuditedAdmin):
     list_display = ["phase", "signoff_roles"]
     list_filter = ["phase__migration"]
 
-    def _migration_of(self, obj):
-        return obj.phase.migration
+    def _migrations_of(self, obj) -> list:
+        return [obj.phase.migration]

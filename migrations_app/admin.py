@@ -19,34 +19,39 @@ def _plain(value):
 class AuditedAdmin(admin.ModelAdmin):
     """Admin edits are changes like any other: each one leaves an audit event with a diff."""
 
-    def _migration_of(self, obj):
-        return getattr(obj, "migration", None)
+    def _migrations_of(self, obj) -> list:
+        """The migrations whose timeline shows this change (None: the global trail only)."""
+        return [getattr(obj, "migration", None)]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         if change and not form.changed_data:
             return
-        audit.record(
-            Actor.for_user(request.user),
-            f"{obj._meta.model_name}.{'updated' if change else 'created'}",
-            obj,
-            migration=self._migration_of(obj),
-            before={name: _plain(form.initial.get(name)) for name in form.changed_data} if change else None,
-            after={name: _plain(form.cleaned_data.get(name)) for name in form.changed_data},
-            reason="edited in the admin",
-        )
+        for migration in self._migrations_of(obj):
+            audit.record(
+                Actor.for_user(request.user),
+                f"{obj._meta.model_name}.{'updated' if change else 'created'}",
+                obj,
+                migration=migration,
+                before={name: _plain(form.initial.get(name)) for name in form.changed_data}
+                if change
+                else None,
+                after={name: _plain(form.cleaned_data.get(name)) for name in form.changed_data},
+                reason="edited in the admin",
+            )
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit.record(
-                Actor.for_user(request.user),
-                f"{obj._meta.model_name}.deleted",
-                obj,
-                migration=self._migration_of(obj),
-                before={"repr": str(obj)},
-                reason="deleted in the admin",
-            )
+            for migration in self._migrations_of(obj):
+                audit.record(
+                    Actor.for_user(request.user),
+                    f"{obj._meta.model_name}.deleted",
+                    obj,
+                    migration=migration,
+                    before={"repr": str(obj)},
+                    reason="deleted in the admin",
+                )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -60,6 +65,10 @@ class ContactAdmin(AuditedAdmin):
     list_filter = ["kind", "on_call", "migrations"]
     search_fields = ["name", "organisation", "role", "email"]
     filter_horizontal = ["migrations"]
+
+    def _migrations_of(self, obj) -> list:
+        # A contact belongs to several migrations: each one's timeline shows the change.
+        return list(obj.migrations.all()) or [None]
 
 
 class PhaseInline(admin.TabularInline):

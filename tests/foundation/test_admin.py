@@ -80,3 +80,23 @@ def test_the_admin_offers_no_way_to_change_or_delete_audit_events(client_for, ad
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk, reason="").exists()
+
+
+def test_a_contact_edit_shows_on_the_timeline_of_every_migration_it_covers(client_for, admin_user, ops):
+    from tests.factories import make_migration
+
+    first, second = make_migration(owner=ops), make_migration(owner=ops)
+    contact = Contact.objects.create(
+        name="NOC", kind=ContactKind.EXTERNAL_PARTNER, role="Hosting", phone="111"
+    )
+    contact.migrations.add(first, second)
+    client_for(admin_user).post(
+        f"/admin/migrations_app/contact/{contact.pk}/change/",
+        _contact_form(
+            name="NOC", role="Hosting", phone="222", email="", on_call="", migrations=[first.pk, second.pk]
+        ),
+    )
+    for migration in (first, second):
+        event = AuditEvent.objects.get(action="contact.updated", migration=migration)
+        assert event.after["phone"] == "222"
+        assert "contact.updated" in client_for(admin_user).get(f"/migrations/{migration.slug}/").text
