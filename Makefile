@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/golive} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
-.PHONY: run test lint format bench bench-smoke lock clean
+.PHONY: run test lint format lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
