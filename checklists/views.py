@@ -168,7 +168,7 @@ def item_detail(request, pk):
     The row's "More…" form posts here too (htmx answers with the row)."""
     item, viewer = _item(request, pk)
     form = ItemStateForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "state": item.state,
             "reason": item.reason,
@@ -418,7 +418,10 @@ def template_edit(request, slug):
 def _template_file_page(request, *, template):
     """Import a new template, or edit one as YAML: the whole file is checked before anything is saved."""
     initial = {"yaml_text": yaml_io.export(template)} if template else {}
-    form = TemplateFileForm(request.POST or None, request.FILES or None, initial=initial)
+    posted = request.method == "POST"
+    form = TemplateFileForm(
+        request.POST if posted else None, request.FILES if posted else None, initial=initial
+    )
     problems = []
     if request.method == "POST" and form.is_valid():
         try:

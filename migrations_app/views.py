@@ -43,7 +43,7 @@ def migration_list(request):
 @login_required
 def migration_create(request):
     access.require(request.user, "manage_migration")
-    form = MigrationForm(request.POST or None, initial={"owner": request.user})
+    form = MigrationForm(request.POST if request.method == "POST" else None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         template = fields.pop("template", None)

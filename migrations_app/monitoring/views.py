@@ -62,7 +62,7 @@ def live(request, slug):
 def probe_form(request, slug, probe_id=None):
     migration = access.get_migration_for_user(request.user, slug, action="manage_migration")
     probe = get_object_or_404(Probe, pk=probe_id, migration=migration) if probe_id else None
-    form = ProbeForm(request.POST or None, instance=probe, migration=migration)
+    form = ProbeForm(request.POST if request.method == "POST" else None, instance=probe, migration=migration)
     if request.method == "POST" and form.is_valid():
         by = Actor.for_user(request.user)
         if probe is None:

@@ -188,3 +188,10 @@ def test_an_unknown_panel_is_a_404_and_outsiders_get_403(client_for, ops, outsid
     assert client_for(ops).get(f"/migrations/{migration.slug}/panels/secrets/").status_code == 404
     refused = client_for(outsider).get(f"/migrations/{migration.slug}/panels/status-panel/")
     assert refused.status_code == 403
+
+
+def test_an_empty_post_is_invalid_input_not_a_fresh_form(client_for, ops):
+    response = client_for(ops).post("/migrations/new/", {})
+    assert response.status_code == 422
+    assert "Name: This field is required." in response.text
+    assert not Migration.objects.exists()
