@@ -12,6 +12,8 @@ from golive_site.celery import app as celery_app
 from migrations_app.access import Group
 from tests.factories import make_migration, make_user
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM beside Playwright's event loop
 
 

@@ -1,4 +1,5 @@
-"""Headless Chromium through Playwright, against pytest-django's live server.
+"""Headless Chromium through Playwright, against pytest-django's live server. Loaded for the whole
+suite by tests/conftest.py, so one Playwright instance serves every test that needs a browser.
 
 Playwright cannot download its own browser here; we launch the distribution's chromium."""
 
@@ -19,7 +20,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 def chromium_path() -> str:
