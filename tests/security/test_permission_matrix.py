@@ -110,8 +110,8 @@ health                                  POST  405  405  405  405  405
 login                                   POST  200  200  200  200  200
 monitoring:control_room                 POST  405  405  405  405  405
 monitoring:live                         POST  405  405  405  405  405
-monitoring:probe_create                 POST  302  200  403  403  200
-monitoring:probe_edit                   POST  302  200  403  403  200
+monitoring:probe_create                 POST  302  422  403  403  422
+monitoring:probe_edit                   POST  302  422  403  403  422
 monitoring:probe_toggle                 POST  302  302  403  403  302
 monitoring:standard_kpis                POST  302  302  403  403  302
 incidents:list                          POST  405  405  405  405  405
@@ -136,7 +136,7 @@ incidents:evidence                      POST  405  405  405  405  405
 incidents:evidence_csv                  POST  405  405  405  405  405
 incidents:evidence_json                 POST  405  405  405  405  405
 migrations_app:list                     POST  405  405  405  405  405
-migrations_app:create                   POST  302  200  403  403  200
+migrations_app:create                   POST  302  422  403  403  422
 migrations_app:detail                   POST  405  405  405  405  405
 migrations_app:transition               POST  302  302  302  302  302
 migrations_app:panel                    POST  405  405  405  405  405
@@ -150,13 +150,13 @@ incidents_public:status                 POST  405  405  405  405  405
 incidents_public:status_json            POST  405  405  405  405  405
 incidents_public:acknowledge            POST  200  200  200  200  200
 checklists:template_list                POST  405  405  405  405  405
-checklists:template_import              POST  302  403  403  403  200
+checklists:template_import              POST  302  403  403  403  422
 checklists:template_detail              POST  405  405  405  405  405
-checklists:template_edit                POST  302  403  403  403  200
+checklists:template_edit                POST  302  403  403  403  422
 checklists:template_export              POST  405  405  405  405  405
 checklists:checklist                    POST  405  405  405  405  405
 checklists:bulk_assign                  POST  302  422  403  403  422
-checklists:item                         POST  302  302  403  302  302
+checklists:item                         POST  302  422  403  422  422
 checklists:item_tick                    POST  302  302  403  302  302
 checklists:item_details                 POST  302  302  403  403  302
 checklists:item_comment                 POST  302  422  422  422  422
