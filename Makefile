@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/golive} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
-.PHONY: run test lint format lock clean
+.PHONY: run test bench lint format lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev
 	bash .ci/ensure-services
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Speed and size targets next to their baselines; writes docs/benchmarks.md (about 20 minutes).
+# BENCH_ARGS=--smoke checks the harness in a minute or two (CI); --only ofrep,probes picks items.
+bench: $(VENV)/.installed-dev
+	bash .ci/ensure-services
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
