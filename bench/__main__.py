@@ -140,6 +140,7 @@ def write(path: Path, table: str) -> None:
         text += f"\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1] if END in rest else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{head}{START}\n{table}\n{END}{tail}")
 
 

@@ -5,6 +5,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 
 
@@ -53,3 +54,16 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, without building a policy for a response that will not carry one.
+
+    django-csp builds both policies for every response and only then looks at `csp_exempt`; the
+    flag APIs answer JSON to programs (exempt), and building was a fifth of their time."""
+
+    def process_response(self, request, response):
+        exempt = getattr(response, "_csp_exempt", False)
+        if exempt and not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None):
+            return response
+        return super().process_response(request, response)
