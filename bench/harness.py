@@ -120,17 +120,12 @@ class Bench:
         for proc in reversed(list(self._procs)):
             self.stop(proc)
 
-    def gunicorn(self, name: str = "gunicorn", *, workers: int = 2, threads: int = 1, env=None) -> str:
-        """golive (plus the bench's baseline view) under gunicorn; returns its base URL.
-
-        Sync workers, one per core, as the README's deployment line: the OFREP item and its
-        baseline are served by this same configuration."""
+    def gunicorn(self, name: str = "gunicorn", *, env: dict[str, str] | None = None) -> str:
+        """golive (plus the bench's baseline view) under gunicorn with golive's own settings file
+        (golive_site/gunicorn.py, as production runs it); returns its base URL."""
         port = free_port()
-        argv = [sys.executable, "-m", "gunicorn", "golive_site.wsgi", "-b", f"127.0.0.1:{port}"]
-        argv += ["-w", str(workers), "--threads", str(threads), "--timeout", "60", "--log-level", "warning"]
-        argv += ["--keep-alive", "30"]
-        if threads > 1:
-            argv += ["-k", "gthread"]
+        argv = [sys.executable, "-m", "gunicorn", "golive_site.wsgi", "-c", "python:golive_site.gunicorn"]
+        argv += ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
         self.start(name, argv, env=env, ready_url=f"http://127.0.0.1:{port}/health")
         return f"http://127.0.0.1:{port}"
 
