@@ -1,18 +1,74 @@
 """The JSON API under /api/v1 (django-ninja generates its OpenAPI document from the code).
 
 Authentication is by API token (`Authorization: Bearer glv_...`) with a scope per router:
-`TokenAuth(scope="operate")`. Errors answer JSON a pipeline can act on: invalid input 400 with
-{"detail": [{"field": ..., "message": ...}]}, refusals 403, unknown objects 404."""
+`TokenAuth(scope="operate")`. Errors answer JSON a pipeline can act on, all shaped as `Error`:
+invalid input 400 and a request the current state refuses 409, both with
+{"detail": [{"field": ..., "message": ...}]}; no valid token 401, scope or role missing 403 and an
+unknown migration 404 with {"detail": "<sentence>"}. Each operation declares the errors it answers
+with `answers(...)`, so the OpenAPI document lists them."""
+
+from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from migrations_app.rollout import tokens
+
+# What each error status means, in the words of the OpenAPI document.
+ERROR_MEANINGS = {
+    400: "Invalid input: one entry per refused field.",
+    401: "No token, or an unknown, revoked or malformed one.",
+    403: "The token lacks the scope, or its user the role, this operation needs.",
+    404: "No such migration (a sentence), or a field naming something that does not exist.",
+    409: "Well-formed, but the current state refuses it (a gate blocks, the slug is taken): the field named.",
+}
+
+
+# Free text an API field accepts: anything PostgreSQL can store, which excludes NUL.
+TEXT_PATTERN = r"^[^\x00]*$"
+
+
+class FieldError(Schema):
+    field: str = Field(description="The refused field, dotted for nested ones (`samples[3].at`), or `body`.")
+    message: str
+
+
+class Error(Schema):
+    """Every error golive's API answers."""
+
+    detail: str | list[FieldError] = Field(
+        description="A sentence (401, 403, an unknown migration's 404), or one entry per refused field."
+    )
+
+
+def answers(success: dict, *errors: int) -> dict:
+    """An operation's `response=`: its success answer plus the error statuses it may answer."""
+    unknown = set(errors) - set(ERROR_MEANINGS)
+    assert not unknown, f"document what {sorted(unknown)} means in ERROR_MEANINGS"
+    return {**success, **dict.fromkeys(errors, Error)}
+
+
+class Refused(Exception):
+    """A well-formed request that the data refuses, answered with `status` and the fields named."""
+
+    def __init__(self, status: int, error: DjangoValidationError):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+@contextmanager
+def conflicts():
+    """A service refusing input the schema already accepted is a conflict with the current state
+    (a gate, the step order, a taken slug): 409, so that a client can tell it from its own mistake."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise Refused(409, error) from error
 
 
 class TokenAuth(HttpBearer):
@@ -29,7 +85,18 @@ class TokenAuth(HttpBearer):
         return row if status == 200 else None
 
 
-api = NinjaAPI(
+class GoliveAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Name what each error status means instead of ninja's bare reason phrase."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, answer in operation["responses"].items():
+                    answer["description"] = ERROR_MEANINGS.get(int(status), answer["description"])
+        return schema
+
+
+api = GoliveAPI(
     title="golive API",
     version="1",
     description=(
@@ -55,15 +122,22 @@ def invalid_input(request, exc: NinjaValidationError):
     return api.create_response(request, {"detail": detail}, status=400)
 
 
-@api.exception_handler(DjangoValidationError)
-def refused_by_service(request, exc: DjangoValidationError):
+def _field_errors(exc: DjangoValidationError) -> list[dict]:
     if hasattr(exc, "error_dict"):
-        detail = [
+        return [
             {"field": field, "message": m} for field, messages in exc.message_dict.items() for m in messages
         ]
-    else:
-        detail = [{"field": "body", "message": m} for m in exc.messages]
-    return api.create_response(request, {"detail": detail}, status=400)
+    return [{"field": "body", "message": m} for m in exc.messages]
+
+
+@api.exception_handler(DjangoValidationError)
+def refused_by_service(request, exc: DjangoValidationError):
+    return api.create_response(request, {"detail": _field_errors(exc)}, status=400)
+
+
+@api.exception_handler(Refused)
+def refused_by_state(request, exc: Refused):
+    return api.create_response(request, {"detail": _field_errors(exc.error)}, status=exc.status)
 
 
 @api.exception_handler(PermissionDenied)

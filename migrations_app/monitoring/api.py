@@ -13,9 +13,9 @@ import math
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ninja import Router, Status
+from ninja import Router, Schema, Status
 
-from golive_site.api import TokenAuth
+from golive_site.api import TokenAuth, answers
 from migrations_app import access
 from migrations_app.models import Migration
 from migrations_app.monitoring import services
@@ -28,16 +28,26 @@ MAX_AGE = dt.timedelta(days=7)
 
 router = Router(tags=["metrics"], auth=TokenAuth(scope="ingest"))
 
+# What validate_item accepts, as far as JSON Schema can say it (the time window of `at` is relative
+# to now, so only its description can state it).
+_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
 _ITEM_SCHEMA = {
     "type": "object",
     "required": ["metric"],
+    "additionalProperties": False,
     "properties": {
         "metric": {"type": "string", "pattern": METRIC_VALIDATOR.regex.pattern, "example": "payment_success"},
         "value": {"type": "number", "description": "A measured value (e.g. latency in ms)."},
-        "ok": {"type": "integer", "minimum": 0, "description": "Counter: successes since the last push."},
-        "failed": {"type": "integer", "minimum": 0, "description": "Counter: failures since the last push."},
-        "at": {"type": "string", "format": "date-time", "description": "When; default: now."},
+        "ok": {**_COUNT, "description": "Counter: successes since the last push."},
+        "failed": {**_COUNT, "description": "Counter: failures since the last push."},
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When, with a time zone, within the last 7 days and not in the future; default: now.",
+        },
     },
+    # A value, or ok/failed counters: not both, not neither.
+    "oneOf": [{"required": ["value"]}, {"anyOf": [{"required": ["ok"]}, {"required": ["failed"]}]}],
 }
 _BODY = {
     "requestBody": {
@@ -48,13 +58,22 @@ _BODY = {
                     "type": "object",
                     "required": ["samples"],
                     "properties": {
-                        "samples": {"type": "array", "maxItems": MAX_ITEMS, "items": _ITEM_SCHEMA}
+                        "samples": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_ITEMS,
+                            "items": _ITEM_SCHEMA,
+                        }
                     },
                 }
             }
         },
     }
 }
+
+
+class Stored(Schema):
+    stored: int
 
 
 class BatchError(Exception):
@@ -66,9 +85,18 @@ def _count(item: dict, name: str, where: str) -> int | None:
     value = item.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():  # JSON does not tell 3.0 from 3
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise BatchError(f"{where}.{name}", f"must be a whole number from 0 to {MAX_COUNT}")
     return value
+
+
+def _time(value) -> dt.datetime | None:
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such time, e.g. minute 99
+        return None
 
 
 def validate_item(item, index: int, now: dt.datetime) -> dict:
@@ -95,7 +123,7 @@ def validate_item(item, index: int, now: dt.datetime) -> dict:
     else:
         clean["ok"], clean["failed"] = ok or 0, failed or 0
     if item.get("at") is not None:
-        at = parse_datetime(item["at"]) if isinstance(item["at"], str) else None
+        at = _time(item["at"])
         if at is None or at.tzinfo is None:
             raise BatchError(
                 f"{where}.at", "must be an ISO 8601 time with a time zone, e.g. 2026-05-01T12:00:00Z"
@@ -120,7 +148,9 @@ def validate_batch(body: bytes) -> list[dict]:
     return [validate_item(item, index, now) for index, item in enumerate(items)]
 
 
-@router.post("/migrations/{slug}/samples", response={202: dict, 400: dict}, openapi_extra=_BODY)
+@router.post(
+    "/migrations/{slug}/samples", response=answers({202: Stored}, 400, 401, 403, 404), openapi_extra=_BODY
+)
 def push_samples(request, slug: str):
     """Store a batch of samples for a migration's KPIs; guardrails on them are evaluated at once."""
     access.require(request.auth.user, "view")

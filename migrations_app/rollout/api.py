@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from checklists.models import ChecklistTemplate
 from checklists.services import create_migration_from_template
-from golive_site.api import TokenAuth
+from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers, conflicts
 from migrations_app import access
 from migrations_app.audit import Actor
 from migrations_app.models import SLUG_VALIDATOR, Migration
@@ -38,21 +38,28 @@ class MigrationOut(Schema):
 
 
 class MigrationIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=TEXT_PATTERN)
     slug: str = Field(min_length=1, max_length=64, pattern=SLUG_VALIDATOR.regex.pattern)
-    template: str = Field(description="Slug of a checklist template (see GET /templates).")
+    template: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=SLUG_VALIDATOR.regex.pattern,
+        description="Slug of a checklist template (see GET /templates); an unknown one answers 404.",
+    )
     target_date: dt.date | None = None
-    integration: str = Field("", max_length=120, description="Defaults to the template's name.")
+    integration: str = Field(
+        "", max_length=120, pattern=TEXT_PATTERN, description="Defaults to the template's name."
+    )
 
 
 class TrafficIn(Schema):
     percent: int = Field(ge=0, le=100)
-    reason: str = Field("", max_length=2000)
+    reason: str = Field("", max_length=2000, pattern=TEXT_PATTERN)
     override: bool = Field(False, description="Admin tokens only: advance although a gate blocks (audited).")
 
 
 class RollbackIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
 
 
 class RollbackOut(Schema):
@@ -90,12 +97,14 @@ def _out(request, migration: Migration, *, fresh: bool = True) -> dict:
     }
 
 
-@router.get("/templates", response=list[TemplateOut], summary="List checklist templates")
+@router.get(
+    "/templates", response=answers({200: list[TemplateOut]}, 401, 403), summary="List checklist templates"
+)
 def list_templates(request):
     return list(ChecklistTemplate.objects.order_by("name"))
 
 
-@router.get("/migrations", response=list[MigrationOut], summary="List migrations")
+@router.get("/migrations", response=answers({200: list[MigrationOut]}, 401, 403), summary="List migrations")
 def list_migrations(request):
     access.require(request.auth.user, "view")
     migrations = Migration.objects.select_related("rollout_plan").order_by("-created_at")[:500]
@@ -103,49 +112,67 @@ def list_migrations(request):
 
 
 @router.get(
-    "/migrations/{slug}", response=MigrationOut, summary="One migration with its traffic percent and state"
+    "/migrations/{slug}",
+    response=answers({200: MigrationOut}, 401, 403, 404),
+    summary="One migration with its traffic percent and state",
 )
 def get_migration(request, slug: str):
     return _out(request, _migration(request, slug, "view"))
 
 
-@router.post("/migrations", response={201: MigrationOut}, summary="Create a migration from a template")
+@router.post(
+    "/migrations",
+    response=answers({201: MigrationOut}, 400, 401, 403, 404, 409),
+    summary="Create a migration from a template",
+)
 def create_migration(request, payload: MigrationIn):
     access.require(request.auth.user, "manage_migration")
     template = ChecklistTemplate.objects.filter(slug=payload.template).first()
     if template is None:
-        raise ValidationError(
-            {"template": f"No template “{payload.template}”. GET /api/v1/templates lists them."}
+        message = f"No template “{payload.template}”. GET /api/v1/templates lists them."
+        raise Refused(404, ValidationError({"template": message}))
+    with conflicts():  # the schema checked the fields as the model does: what is left is a taken slug
+        migration = create_migration_from_template(
+            by=_actor(request),
+            template=template,
+            name=payload.name,
+            slug=payload.slug,
+            owner=request.auth.user,
+            integration=payload.integration or template.name,
+            target_date=payload.target_date,
         )
-    migration = create_migration_from_template(
-        by=_actor(request),
-        template=template,
-        name=payload.name,
-        slug=payload.slug,
-        owner=request.auth.user,
-        integration=payload.integration or template.name,
-        target_date=payload.target_date,
-    )
     return Status(201, _out(request, migration))
 
 
 @router.post(
-    "/migrations/{slug}/traffic", response=MigrationOut, summary="Move traffic (same gates as the button)"
+    "/migrations/{slug}/traffic",
+    response=answers({200: MigrationOut}, 400, 401, 403, 404, 409),
+    summary="Move traffic (same gates as the button)",
 )
 def set_traffic(request, slug: str, payload: TrafficIn):
     migration = _migration(request, slug, "change_traffic")
     if payload.override and not access.can(request.auth.user, "override_gate"):
         raise PermissionDenied("Only an Admin's token may override a gate.")
-    services.set_traffic(
-        migration, to=payload.percent, by=_actor(request), reason=payload.reason, override=payload.override
-    )
+    with conflicts():  # status, step order, gates
+        services.set_traffic(
+            migration,
+            to=payload.percent,
+            by=_actor(request),
+            reason=payload.reason,
+            override=payload.override,
+        )
     return _out(request, migration)
 
 
-@router.post("/migrations/{slug}/rollback", response=RollbackOut, summary="Roll back to 0 % (idempotent)")
+@router.post(
+    "/migrations/{slug}/rollback",
+    response=answers({200: RollbackOut}, 400, 401, 403, 404, 409),
+    summary="Roll back to 0 % (idempotent)",
+)
 def roll_back(request, slug: str, payload: RollbackIn):
     migration = _migration(request, slug, "rollback")
-    rollback = services.roll_back(migration, by=_actor(request), reason=payload.reason)
+    with conflicts():  # nothing to roll back in this status
+        rollback = services.roll_back(migration, by=_actor(request), reason=payload.reason)
     message = services.already_message(rollback) if rollback.already else "Rolled back: traffic is at 0 %."
     return {
         "already_rolled_back": rollback.already,

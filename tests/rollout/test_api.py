@@ -66,7 +66,8 @@ def test_it_creates_a_migration_from_a_template(client, operate_token, ops):
             {"name": "X", "slug": "x", "template": "payment-gateway-go-live", "target_date": "someday"},
             "target_date",
         ),
-        ({"name": "X", "slug": "x", "template": "no-such-template"}, "template"),
+        ({"name": "X\x00", "slug": "x", "template": "payment-gateway-go-live"}, "name"),
+        ({"name": "X", "slug": "x", "template": ""}, "template"),
     ],
 )
 def test_invalid_input_answers_400_naming_the_field(client, operate_token, body, field):
@@ -76,10 +77,17 @@ def test_invalid_input_answers_400_naming_the_field(client, operate_token, body,
     assert not Migration.objects.exists()
 
 
-def test_a_duplicate_slug_answers_400_naming_the_slug(client, operate_token, migration):
+def test_an_unknown_template_answers_404_naming_the_field(client, operate_token):
+    body = {"name": "X", "slug": "x", "template": "no-such-template"}
+    response = call(client, "post", "/migrations", operate_token, body)
+    assert response.status_code == 404 and response.json()["detail"][0]["field"] == "template"
+    assert not Migration.objects.exists()
+
+
+def test_a_duplicate_slug_answers_409_naming_the_slug(client, operate_token, migration):
     body = {"name": "X", "slug": "card-payments", "template": "payment-gateway-go-live"}
     response = call(client, "post", "/migrations", operate_token, body)
-    assert response.status_code == 400 and response.json()["detail"][0]["field"] == "slug"
+    assert response.status_code == 409 and response.json()["detail"][0]["field"] == "slug"
 
 
 def test_it_shows_traffic_and_state(client, operate_token, migration):
@@ -111,7 +119,7 @@ def test_traffic_passes_the_same_gates_as_the_button(client, operate_token, migr
     response = call(
         client, "post", "/migrations/card-payments/traffic", operate_token, {"percent": 25, "reason": "go"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # well-formed: the current state (soaking) refuses it
     assert (
         response.json()["detail"][0]["field"] == "percent"
         and "Soaking" in response.json()["detail"][0]["message"]
