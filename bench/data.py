@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from migrations_app import services
 from migrations_app.audit import Actor
@@ -31,4 +32,16 @@ def live_migration(slug: str, *, percent: int = 25, owner=None) -> Migration:
 
 def api_token(scopes: str = "flags", name: str = "bench token") -> str:
     _, raw = tokens.create_token(user=user(), name=name, scopes=scopes, by=BY)
+    return raw
+
+
+def member(username: str, *groups: str):
+    """A user in golive groups ("On-call", "Ops"...), as the permission checks see them."""
+    account = user(username)
+    account.groups.add(*Group.objects.filter(name__in=groups))
+    return account
+
+
+def token_for(account, scopes: str, name: str = "bench token") -> str:
+    _, raw = tokens.create_token(user=account, name=name, scopes=scopes, by=BY)
     return raw

@@ -73,12 +73,10 @@ def run_probe(*, probe_id: int, due_at: str) -> str:
 
 
 @shared_task(**TASK_OPTIONS)
-def evaluate_metric_guardrails(*, migration_id: int, metrics: list[str]) -> int:
-    guardrails = Guardrail.objects.filter(migration_id=migration_id, kpi__metric__in=metrics, enabled=True)
-    guardrails = guardrails.exclude(kind=GuardrailKind.NO_DATA)
-    for guardrail in guardrails:
-        services.evaluate_guardrail(guardrail)
-    return len(guardrails)
+def evaluate_metric_guardrails(*, migration_id: int, metrics: list[str], pushed_at: str | None = None) -> int:
+    """After a push; a message from before `pushed_at` existed evaluates unconditionally."""
+    pushed = dt.datetime.fromisoformat(pushed_at) if pushed_at else None
+    return services.evaluate_pushed_guardrails(migration_id=migration_id, metrics=metrics, pushed_at=pushed)
 
 
 @shared_task(**TASK_OPTIONS)

@@ -89,3 +89,35 @@ def test_it_answers_404_for_an_unknown_migration(client, migration, ingest_token
     assert (
         post(client, "no-such", {"samples": [{"metric": "m", "value": 1}]}, ingest_token).status_code == 404
     )
+
+
+def test_it_stores_a_full_batch_exactly_as_sent_tagged_with_the_traffic_level(
+    client, migration, ingest_token
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.monitoring.conftest import put_live
+
+    migration = put_live(migration, 25)
+    sent_at = timezone.now().replace(microsecond=123456) - dt.timedelta(minutes=1)
+    local = sent_at.astimezone(dt.timezone(dt.timedelta(hours=2)))  # any offset: the same instant
+    body = {
+        "samples": [
+            {"metric": "checkout_latency_ms", "value": n + 0.5, "at": local.isoformat()}
+            if n % 2
+            else {"metric": "payment_success", "ok": n, "failed": 1}
+            for n in range(1000)
+        ]
+    }
+    assert post(client, migration.slug, body, ingest_token).status_code == 202
+    assert Sample.objects.filter(migration=migration).count() == 1000
+    latencies = Sample.objects.filter(metric="checkout_latency_ms")
+    assert sorted(latencies.values_list("value", flat=True)) == [n + 0.5 for n in range(1, 1000, 2)]
+    assert set(latencies.values_list("at", flat=True)) == {sent_at}
+    assert set(latencies.values_list("ok", "failed")) == {(None, None)}
+    counters = Sample.objects.filter(metric="payment_success")
+    assert sorted(counters.values_list("ok", flat=True)) == list(range(0, 1000, 2))
+    assert set(counters.values_list("value", flat=True)) == {None}
+    assert set(Sample.objects.values_list("traffic_percent", flat=True)) == {25}
