@@ -215,21 +215,15 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (django-csp). Everything is served from our own static files, so
-# scripts come from 'self' only: no CDN, no eval, no inline script unless it carries the
-# per-request nonce ({{ request.csp_nonce }}) or is one of the hashes below. Styles allow
-# 'unsafe-inline' because plotly and htmx set style attributes at runtime.
-# The hashes cover the inline script that still lives in monitoring/control_room.html and the
-# onclick="window.print()" button of checklists/phase_sheet.html; they go when those move to
-# static JS (or take the nonce). tests/security/test_headers.py fails, naming the template, if a page has an
-# inline script the policy would block.
-CSP_INLINE_SCRIPT_HASHES = [
-    "'sha256-S0EgMAAMLglIwGlEWS0oZDZxtG0aBYaKDG6Yp1kE+sk='",  # monitoring/control_room.html charts
-    "'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='",  # onclick="window.print()"
-]
+# scripts come from 'self' only: no CDN, no eval, no inline handler (onclick=...), and no inline
+# script unless it carries the per-request nonce ({{ request.csp_nonce }}). Page behaviour lives in
+# static/js and hangs on data- attributes. Styles allow 'unsafe-inline' because plotly and htmx set
+# style attributes at runtime. tests/security/test_headers.py fails, naming the template, if a page
+# has an inline script or handler the policy would block.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE, "'unsafe-hashes'", *CSP_INLINE_SCRIPT_HASHES],
+        "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],

@@ -1,5 +1,12 @@
 // golive's few lines of JavaScript: htmx settings, the error banner and confirmations.
 // Every action also works as a plain form post when this file does not load.
+// No inline handlers (the Content-Security-Policy refuses them): behaviour hangs on data- attributes.
+
+// <button data-print>: print the page (the sign-off sheet).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});
+
 document.addEventListener("DOMContentLoaded", function () {
   if (!window.htmx) return;
   htmx.config.defaultSwapStyle = "outerHTML";
