@@ -210,8 +210,176 @@ def series(
     )
     points = []
     for row in grouped:
-        bucket_rows = rows.filter(**{f"{field}__gte": row["bucket"], f"{field}__lt": row["bucket"] + width})
+        bucket_rows = (
+            rows.filter(**{f"{field}__gte": row["bucket"], f"{field}__lt": row["bucket"] + width})
+            if _rereads(kpi)
+            else rows.none()
+        )
         reading = _reading(kpi, row, bucket_rows)
         if reading.value is not None:
             points.append((row["bucket"], reading.value))
     return points
+
+
+# --- many KPIs at once (the control room) ------------------------------------------------------
+# A page of tiles asked one query per KPI, and again per KPI for each trend and traffic level:
+# dozens of round trips per 5-second poll. These read the same numbers with one query per source
+# table, each KPI's aggregates narrowed by FILTER to its own probe or metric (and window). The SQL
+# is written out rather than built with the ORM: compiling some seventy filtered aggregates took
+# the ORM longer than PostgreSQL took to run them. Other databases (the SQLite demo) ask per KPI.
+
+
+def measure_many(kpi_list: list[Kpi], *, now: dt.datetime) -> dict[int, Reading]:
+    """{kpi.pk: measure(kpi, now=now)} for KPIs of one migration."""
+    if connection.vendor != "postgresql":
+        return {kpi.pk: measure(kpi, now=now) for kpi in kpi_list}
+    readings = {}
+    for group in _by_table(kpi_list):
+        windows = {kpi.pk: now - dt.timedelta(seconds=kpi.window_seconds) for kpi in group}
+        (row,) = _side_by_side(group, since=min(windows.values()), until=now, windows=windows)
+        for kpi in group:
+            rows = raw_rows(kpi, since=windows[kpi.pk], until=now) if _rereads(kpi) else None
+            readings[kpi.pk] = _reading(kpi, _own(row, kpi), rows)
+    return readings
+
+
+def series_many(
+    kpi_list: list[Kpi], *, since: dt.datetime, until: dt.datetime, width: dt.timedelta
+) -> dict[int, list[tuple[dt.datetime, float]]]:
+    """{kpi.pk: series(kpi, ...)} for KPIs of one migration sharing one span and bucket width."""
+    if connection.vendor != "postgresql":
+        return {kpi.pk: series(kpi, since=since, until=until, width=width) for kpi in kpi_list}
+    out: dict[int, list] = {kpi.pk: [] for kpi in kpi_list}
+    for group in _by_table(kpi_list):
+        field = _time_field(group[0])
+        bucket = (f"date_bin(%s, {field}, %s)", [width, since])
+        grouped = _side_by_side(group, since=since, until=until, group_by=bucket)
+        for row in grouped:
+            for kpi in group:
+                own = _own(row, kpi)
+                if not own["rows"]:
+                    continue  # the one-KPI query has no such bucket
+                bucket_rows = None
+                if _rereads(kpi):
+                    bucket_rows = raw_rows(kpi, since=since, until=until).filter(
+                        **{f"{field}__gte": row["group"], f"{field}__lt": row["group"] + width}
+                    )
+                reading = _reading(kpi, own, bucket_rows)
+                if reading.value is not None:
+                    out[kpi.pk].append((row["group"], reading.value))
+    return out
+
+
+def by_traffic_level_many(
+    kpi_list: list[Kpi], *, now: dt.datetime, window: dt.timedelta
+) -> dict[int, list[tuple[int, Reading]]]:
+    """{kpi.pk: by_traffic_level(kpi, ...)} for KPIs of one migration."""
+    if connection.vendor != "postgresql":
+        return {kpi.pk: by_traffic_level(kpi, now=now, window=window) for kpi in kpi_list}
+    out: dict[int, list] = {kpi.pk: [] for kpi in kpi_list}
+    for group in _by_table(kpi_list):
+        grouped = _side_by_side(group, since=now - window, until=now, group_by=("traffic_percent", []))
+        for row in grouped:
+            for kpi in group:
+                own = _own(row, kpi)
+                if own["rows"]:
+                    rows = None
+                    if _rereads(kpi):
+                        rows = raw_rows(kpi, since=now - window, until=now).filter(
+                            traffic_percent=row["group"]
+                        )
+                    out[kpi.pk].append((row["group"], _reading(kpi, own, rows)))
+    return out
+
+
+def _rereads(kpi: Kpi) -> bool:
+    """Only LAST (and p95 off PostgreSQL) reads the rows again in `_reading`: building that
+    queryset for every bucket of every tile cost more than the grouped query itself."""
+    return kpi.aggregation == Aggregation.LAST or (
+        kpi.aggregation == Aggregation.P95 and connection.vendor != "postgresql"
+    )
+
+
+def _by_table(kpi_list: list[Kpi]) -> list[list[Kpi]]:
+    probes = [kpi for kpi in kpi_list if kpi.probe_id]
+    pushed = [kpi for kpi in kpi_list if not kpi.probe_id]
+    return [group for group in (probes, pushed) if group]
+
+
+def _time_field(kpi: Kpi) -> str:
+    return "checked_at" if kpi.probe_id else "at"
+
+
+def _side_by_side(
+    group: list[Kpi],
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    windows: dict[int, dt.datetime] | None = None,
+    group_by: tuple[str, list] | None = None,
+) -> list[dict]:
+    """Rows of `group` (all probe KPIs or all pushed ones) in (since, until], each KPI's aggregates
+    (as `_aggregates` defines them) under "k<pk>_", optionally grouped by an expression ("group")."""
+    columns, params = [], []
+    if group_by:
+        columns.append(f'{group_by[0]} AS "group"')
+        params += group_by[1]
+    for kpi in group:
+        where, where_params = _source_sql(kpi)
+        if windows:
+            where += f" AND {_time_field(kpi)} > %s"
+            where_params = [*where_params, windows[kpi.pk]]
+        for name, (expression, extra) in _aggregates_sql(kpi).items():
+            columns.append(f'{expression} FILTER (WHERE {where}{extra}) AS "k{kpi.pk}_{name}"')
+            params += where_params
+    table, filters, filter_params = _table_sql(group, since=since, until=until)
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {filters}"
+    params += filter_params
+    if group_by:
+        sql += " GROUP BY 1 ORDER BY 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _aggregates_sql(kpi: Kpi) -> dict[str, tuple[str, str]]:
+    """`_aggregates` in SQL: {key: (aggregate, extra FILTER condition)}."""
+    field = _value_field(kpi)
+    if kpi.probe_id:
+        good = ("count(*)", f" AND outcome = '{Outcome.PASS}'")
+        bad = ("count(*)", f" AND outcome = '{Outcome.FAIL}'")
+    else:
+        good, bad = ("sum(ok)", ""), ("sum(failed)", "")
+    aggregates = {
+        "good": good,
+        "bad": bad,
+        "rows": ("count(*)", ""),
+        "valued": (f"count({field})", ""),
+        "mean": (f"avg({field})", ""),
+    }
+    if kpi.aggregation == Aggregation.P95:
+        aggregates["p95"] = (f"percentile_cont(0.95) WITHIN GROUP (ORDER BY {field})", "")
+    return aggregates
+
+
+def _source_sql(kpi: Kpi) -> tuple[str, list]:
+    return ("probe_id = %s", [kpi.probe_id]) if kpi.probe_id else ("metric = %s", [kpi.metric])
+
+
+def _table_sql(group: list[Kpi], *, since: dt.datetime, until: dt.datetime) -> tuple[str, str, list]:
+    """What raw_rows reads for every KPI of the group: table, conditions, parameters."""
+    migration_id = group[0].migration_id
+    if group[0].probe_id:
+        probes = sorted({kpi.probe_id for kpi in group})
+        filters = "migration_id = %s AND probe_id = ANY(%s) AND checked_at > %s AND checked_at <= %s"
+        filters += f" AND outcome <> '{Outcome.ERROR}'"
+        return ProbeResult._meta.db_table, filters, [migration_id, probes, since, until]
+    metrics = sorted({kpi.metric for kpi in group})
+    filters = "migration_id = %s AND metric = ANY(%s) AND at > %s AND at <= %s"
+    return Sample._meta.db_table, filters, [migration_id, metrics, since, until]
+
+
+def _own(row: dict, kpi: Kpi) -> dict:
+    prefix = f"k{kpi.pk}_"
+    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}

@@ -46,12 +46,14 @@ def probes_for(migration: Migration):
 
 
 def tiles(migration: Migration, *, now: dt.datetime) -> list[dict]:
+    kpi_list = list(Kpi.objects.filter(migration=migration).select_related("probe"))
+    readings = kpis.measure_many(kpi_list, now=now)
+    trends = _trends(kpi_list, now=now)
     out = []
-    for kpi in Kpi.objects.filter(migration=migration).select_related("probe"):
-        reading = kpis.measure(kpi, now=now)
+    for kpi in kpi_list:
+        reading = readings[kpi.pk]
         level = kpis.level_of(kpi, reading.value)
-        span = dt.timedelta(seconds=max(kpi.window_seconds * 6, 600))
-        trend = kpis.series(kpi, since=now - span, until=now, width=span / 20)
+        trend = trends[kpi.pk]
         out.append(
             {
                 "kpi": kpi,
@@ -66,6 +68,21 @@ def tiles(migration: Migration, *, now: dt.datetime) -> list[dict]:
             }
         )
     return out
+
+
+def _trend_span(kpi: Kpi) -> dt.timedelta:
+    return dt.timedelta(seconds=max(kpi.window_seconds * 6, 600))
+
+
+def _trends(kpi_list: list[Kpi], *, now: dt.datetime) -> dict[int, list]:
+    """Each tile's sparkline: six of its windows in 20 buckets; one query per span and table."""
+    spans: dict[dt.timedelta, list[Kpi]] = {}
+    for kpi in kpi_list:
+        spans.setdefault(_trend_span(kpi), []).append(kpi)
+    trends = {}
+    for span, group in spans.items():
+        trends.update(kpis.series_many(group, since=now - span, until=now, width=span / 20))
+    return trends
 
 
 # Long aggregations change slowly; recomputing them on every 5-second poll of every viewer would
@@ -92,8 +109,10 @@ def per_traffic_level(
 def _per_traffic_level(migration: Migration, *, now: dt.datetime, window: dt.timedelta) -> dict:
     table = []
     seen: set[int] = set()
-    for kpi in Kpi.objects.filter(migration=migration).select_related("probe"):
-        by_level = {level: reading for level, reading in kpis.by_traffic_level(kpi, now=now, window=window)}
+    kpi_list = list(Kpi.objects.filter(migration=migration).select_related("probe"))
+    all_levels = kpis.by_traffic_level_many(kpi_list, now=now, window=window)
+    for kpi in kpi_list:
+        by_level = dict(all_levels[kpi.pk])
         seen |= set(by_level)
         table.append((kpi, by_level))
     levels = sorted(seen)
@@ -145,51 +164,101 @@ def chart_figures(migration: Migration, *, now: dt.datetime, span: dt.timedelta)
 
 
 def _chart_figures(migration: Migration, *, now: dt.datetime, span: dt.timedelta) -> dict:
-    since = now - span
     width = max(span / BUCKETS, dt.timedelta(seconds=1))
+    since = _ceil(now - span, width)  # whole buckets only, so that finished ones can be kept
     names = dict(Probe.objects.filter(migration=migration).values_list("id", "name"))
+    rate_metrics = Kpi.objects.filter(migration=migration, probe__isnull=True, aggregation=Aggregation.RATE)
+    metrics = sorted(set(rate_metrics.values_list("metric", flat=True)))
+    latency: dict[str, list] = {}
+    success: dict[str, list] = {}
+    buckets = _chart_buckets(migration, metrics=metrics, since=since, now=now, width=width)
+    for (kind, source, bucket), (good, bad, worst) in sorted(buckets.items()):
+        name = names.get(source, f"probe {source}") if kind == 0 else source
+        if worst is not None:
+            latency.setdefault(name, []).append((bucket, worst))
+        if good + bad:
+            success.setdefault(name, []).append((bucket, 100.0 * good / (good + bad)))
+    _add_rollups(migration, since=since, width=width, names=names, latency=latency, success=success)
+    marks = markers(migration, since=since)
+    return {"latency": charts.latency_chart(latency, marks), "success": charts.success_chart(success, marks)}
+
+
+# A finished bucket no longer changes, so the charts keep them and each poll adds up only the rows
+# since the last finished one: a poll reads a bucket's worth of rows, not the whole span (an hour
+# of results was most of the live partial's time). A bucket counts as finished a minute after it
+# ends (probe results and pushed samples land with their own timestamps, a little late); kept
+# buckets are dropped after a few minutes, so a later straggler still shows up.
+FINISHED_AFTER = dt.timedelta(minutes=1)
+FINISHED_CACHE_SECONDS = 300
+EPOCH = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # bucket boundaries are whole widths from here
+
+
+def _chart_buckets(migration, *, metrics, since, now, width) -> dict:
+    """{(0, probe_id | 1, metric, bucket start): (good, bad, p95 latency or None)} in [since, now]."""
+    from django.db import connection
+
+    finished = _floor(now - FINISHED_AFTER, width)
+    if connection.vendor != "postgresql" or finished <= since:
+        return _bucket_rows(migration, metrics=metrics, since=since, until=now, width=width, last=True)
+    key = f"monitoring:chart-buckets:{migration.pk}:{int(width.total_seconds())}:{','.join(metrics)}"
+    kept = cache.get(key)
+    if kept and kept["from"] <= since <= kept["until"] <= finished:
+        rows = {k: v for k, v in kept["rows"].items() if k[2] >= since}
+        start = kept["until"]
+    else:
+        rows, start = {}, since
+    if start < finished:
+        rows |= _bucket_rows(migration, metrics=metrics, since=start, until=finished, width=width, last=False)
+        cache.set(key, {"from": since, "until": finished, "rows": rows}, FINISHED_CACHE_SECONDS)
+    return rows | _bucket_rows(migration, metrics=metrics, since=finished, until=now, width=width, last=True)
+
+
+def _bucket_rows(migration, *, metrics, since, until, width, last: bool) -> dict:
+    """Chart buckets of rows in [since, until) (or [since, until] for the `last` stretch)."""
+    end = "lte" if last else "lt"
+    out = {}
     grouped = (
-        ProbeResult.objects.filter(migration=migration, checked_at__gt=since, checked_at__lte=now)
+        ProbeResult.objects.filter(
+            migration=migration, checked_at__gte=since, **{f"checked_at__{end}": until}
+        )
         .exclude(outcome=Outcome.ERROR)
-        .annotate(bucket=kpis.bucket_expression("checked_at", width, since))
+        .annotate(bucket=kpis.bucket_expression("checked_at", width, EPOCH))
         .values("probe_id", "bucket")
         .annotate(
             good=Count("id", filter=Q(outcome=Outcome.PASS)),
             bad=Count("id", filter=Q(outcome=Outcome.FAIL)),
             latency=_latency_aggregate(),
         )
-        .order_by("probe_id", "bucket")
+        .order_by()
     )
-    latency: dict[str, list] = {}
-    success: dict[str, list] = {}
     for row in grouped:
-        name = names.get(row["probe_id"], f"probe {row['probe_id']}")
-        if row["latency"] is not None:
-            latency.setdefault(name, []).append((row["bucket"], row["latency"]))
-        counted = row["good"] + row["bad"]
-        if counted:
-            success.setdefault(name, []).append((row["bucket"], 100.0 * row["good"] / counted))
-    rate_metrics = Kpi.objects.filter(migration=migration, probe__isnull=True, aggregation=Aggregation.RATE)
-    metrics = sorted(set(rate_metrics.values_list("metric", flat=True)))
+        out[(0, row["probe_id"], row["bucket"])] = (row["good"], row["bad"], row["latency"])
     if metrics:
         pushed = (
             Sample.objects.filter(
-                migration=migration, metric__in=metrics, at__gt=since, at__lte=now, ok__isnull=False
+                migration=migration,
+                metric__in=metrics,
+                at__gte=since,
+                ok__isnull=False,
+                **{f"at__{end}": until},
             )
-            .annotate(bucket=kpis.bucket_expression("at", width, since))
+            .annotate(bucket=kpis.bucket_expression("at", width, EPOCH))
             .values("metric", "bucket")
             .annotate(good=_sum("ok"), bad=_sum("failed"))
-            .order_by("metric", "bucket")
+            .order_by()
         )
         for row in pushed:
-            counted = (row["good"] or 0) + (row["bad"] or 0)
-            if counted:
-                success.setdefault(row["metric"], []).append(
-                    (row["bucket"], 100.0 * (row["good"] or 0) / counted)
-                )
-    _add_rollups(migration, since=since, width=width, names=names, latency=latency, success=success)
-    marks = markers(migration, since=since)
-    return {"latency": charts.latency_chart(latency, marks), "success": charts.success_chart(success, marks)}
+            out[(1, row["metric"], row["bucket"])] = (row["good"] or 0, row["bad"] or 0, None)
+    return out
+
+
+def _floor(moment: dt.datetime, width: dt.timedelta) -> dt.datetime:
+    return moment - (moment - EPOCH) % width
+
+
+def _ceil(moment: dt.datetime, width: dt.timedelta) -> dt.datetime:
+    floor = _floor(moment, width)
+    return floor if floor == moment else floor + width
 
 
 def _add_rollups(migration, *, since, width, names, latency, success) -> None:

@@ -8,6 +8,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", views.control_room, name="control_room"),
     path("live/", views.live, name="live"),
+    path("levels/", views.levels, name="levels"),
     path("probes/new/", views.probe_form, name="probe_create"),
     path("probes/<int:probe_id>/", views.probe_form, name="probe_edit"),
     path("probes/<int:probe_id>/toggle/", views.probe_toggle, name="probe_toggle"),

@@ -17,6 +17,7 @@ from migrations_app.monitoring.forms import ProbeForm
 from migrations_app.monitoring.models import Probe
 
 POLL_SECONDS = 5
+LEVELS_POLL_SECONDS = 60  # the 24-hour per-level table: slow to add up, slow to change
 
 
 def _span(request) -> str:
@@ -37,7 +38,6 @@ def _live_context(request, migration) -> dict:
         "probes": selectors.probes_for(migration),
         "guardrails": selectors.guardrails_for(migration),
         "alerts": selectors.recent_alerts(migration),
-        "levels": selectors.per_traffic_level(migration, now=now),
         "charts": selectors.chart_figures(migration, now=now, span=selectors.SPANS[span]),
         "can_configure": access.can(request.user, "manage_migration"),
     }
@@ -47,7 +47,9 @@ def _live_context(request, migration) -> dict:
 @login_required
 def control_room(request, slug):
     migration = access.get_migration_for_user(request.user, slug)
-    return render(request, "monitoring/control_room.html", _live_context(request, migration))
+    # The per-level table loads after the page (its day of data is the slowest thing to add up).
+    context = _live_context(request, migration) | {"levels": None, "levels_poll_seconds": LEVELS_POLL_SECONDS}
+    return render(request, "monitoring/control_room.html", context)
 
 
 @require_GET
@@ -55,6 +57,18 @@ def control_room(request, slug):
 def live(request, slug):
     migration = access.get_migration_for_user(request.user, slug)
     return render(request, "monitoring/control_room.html#live", _live_context(request, migration))
+
+
+@require_GET
+@login_required
+def levels(request, slug):
+    migration = access.get_migration_for_user(request.user, slug)
+    context = {
+        "migration": migration,
+        "levels": selectors.per_traffic_level(migration, now=timezone.now()),
+        "levels_poll_seconds": LEVELS_POLL_SECONDS,
+    }
+    return render(request, "monitoring/control_room.html#levels", context)
 
 
 @require_http_methods(["GET", "POST"])
