@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -128,17 +130,50 @@ def dispatch_due_probes(*, now: dt.datetime | None = None, limit: int = 5000) ->
 def record_probe_result(
     probe: Probe, *, due_at: dt.datetime, outcome: RunOutcome, now=None
 ) -> ProbeResult | None:
-    """Store one run. Returns None (and changes nothing) when this slot already has a result.
+    """Store one run. Returns None (and changes nothing) when this slot already has a result."""
+    return record_probe_results([(probe, due_at, outcome)], now=now)[0]
 
-    1. Insert the result; the unique (probe, due_at) makes a redelivered run a no-op
-       (INSERT ... ON CONFLICT DO NOTHING: one round trip, no savepoint).
-    2. Update the probe's streaks and last result in the same transaction (UPDATE ... RETURNING).
-    3. Then: tick a linked checklist item after enough passes in a row, page the on-call after
-       enough errors in a row, and evaluate the guardrails that watch this probe."""
+
+def record_probe_results(
+    runs: list[tuple[Probe, dt.datetime, RunOutcome]], *, now=None
+) -> list[ProbeResult | None]:
+    """Store a chunk of runs; an entry is None (and nothing changes for it) when its slot already
+    has a result. A chunk costs one statement however many runs it holds (one per round when a
+    probe has several slots in it: they count in slot order).
+
+    1. Insert the results; the unique (probe, due_at) makes a redelivered run a no-op
+       (ON CONFLICT DO NOTHING), and in the same statement, so atomically, lock the probes that
+       got a result (in id order, so two chunks never deadlock) and update their streaks and
+       last result.
+    2. Then: tick a linked checklist item after enough passes in a row, page the on-call after
+       enough errors in a row, and evaluate (once each) the guardrails that watch these probes."""
     now = now or timezone.now()
-    migration = probe.migration
-    result = ProbeResult(
-        probe=probe,
+    percents: dict[int, int] = {}
+    results = []
+    for probe, due_at, outcome in runs:
+        if probe.migration_id not in percents:
+            percents[probe.migration_id] = tagging_percent(probe.migration)
+        results.append(_probe_result(probe, due_at, outcome, now, percents[probe.migration_id]))
+    streaks = {}
+    for round_ in _rounds(list(zip(results, [outcome.summary for _, _, outcome in runs], strict=True))):
+        streaks.update(_store_round(round_, now=now))
+    watched = set()
+    for result, (probe, _, outcome) in zip(results, runs, strict=True):
+        if result.pk is None:
+            continue
+        passes, errors, guarded = streaks[result.pk]
+        _after_result(probe, result, outcome, passes=passes, errors=errors)
+        if guarded and result.outcome != Outcome.ERROR:
+            watched.add(probe.pk)
+    if watched:
+        for guardrail in Guardrail.objects.filter(kpi__probe__in=watched, enabled=True).only("pk"):
+            evaluate_guardrail(guardrail, now=now)
+    return [result if result.pk else None for result in results]
+
+
+def _probe_result(probe: Probe, due_at, outcome: RunOutcome, now, percent: int) -> ProbeResult:
+    return ProbeResult(
+        probe_id=probe.pk,  # not probe=: the relation's setter costs more than the rest of the row
         migration_id=probe.migration_id,
         due_at=due_at,
         checked_at=now,
@@ -148,28 +183,22 @@ def record_probe_result(
         value=outcome.value,
         error=outcome.error[:500],
         detail=outcome.detail or {},
-        traffic_percent=tagging_percent(migration),
+        traffic_percent=percent,
     )
-    passed, errored = outcome.outcome == Outcome.PASS, outcome.outcome == Outcome.ERROR
-    with transaction.atomic():
-        if not _insert_once(result):
-            return None
-        passes, errors = _update_streaks(
-            probe, passed=passed, errored=errored, now=now, summary=outcome.summary
-        )
-    if passed and probe.checklist_item_id and passes == probe.passes_to_tick:
+
+
+def _after_result(
+    probe: Probe, result: ProbeResult, outcome: RunOutcome, *, passes: int, errors: int
+) -> None:
+    if result.outcome == Outcome.PASS and probe.checklist_item_id and passes == probe.passes_to_tick:
         tick_checklist_item(probe, result)
-    if errored and errors == probe.errors_to_page:
+    if result.outcome == Outcome.ERROR and errors == probe.errors_to_page:
         send_alert(
-            migration,
+            probe.migration,
             key=f"probe:{probe.pk}:errors",
             level="page",
             message=f"Probe “{probe.name}” failed to run {probe.errors_to_page} times in a row: {outcome.summary}",
         )
-    if not errored:
-        for guardrail in Guardrail.objects.filter(kpi__probe=probe, enabled=True).only("pk"):
-            evaluate_guardrail(guardrail, now=now)
-    return result
 
 
 def tagging_percent(migration: Migration) -> int:
@@ -181,49 +210,87 @@ def tagging_percent(migration: Migration) -> int:
     return state.percent if state else 0
 
 
-def _insert_once(result: ProbeResult) -> bool:
-    fields = [field for field in ProbeResult._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = [field.get_db_prep_save(getattr(result, field.attname), connection) for field in fields]
-    sql = (
-        f"INSERT INTO {quote(ProbeResult._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        "ON CONFLICT (probe_id, due_at) DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    result.pk = row[0]
-    return True
+# ProbeResult's columns with their SQL types: a field added to the model without a database
+# default fails every insert at once (tests/monitoring), so it cannot be forgotten here.
+_RESULT_COLUMNS = {
+    "probe_id": "bigint",
+    "migration_id": "bigint",
+    "due_at": "timestamptz",
+    "checked_at": "timestamptz",
+    "outcome": "varchar",
+    "status_code": "smallint",
+    "latency_ms": "float8",
+    "value": "float8",
+    "error": "varchar",
+    "detail": "jsonb",
+    "traffic_percent": "smallint",
+}
+_COLUMNS = ", ".join(_RESULT_COLUMNS)
+_STORE_ROUND = f"""
+WITH runs AS (
+    SELECT * FROM unnest({", ".join(f"%s::{kind}[]" for kind in _RESULT_COLUMNS.values())}, %s::text[])
+        AS r({_COLUMNS}, summary)
+), inserted AS (
+    INSERT INTO monitoring_proberesult ({_COLUMNS}) SELECT {_COLUMNS} FROM runs
+    ON CONFLICT (probe_id, due_at) DO NOTHING
+    RETURNING id, probe_id, due_at, outcome
+), locked AS (
+    SELECT id FROM monitoring_probe WHERE id IN (SELECT probe_id FROM inserted) ORDER BY id FOR UPDATE
+), streaks AS (
+    -- An error neither passes nor fails: it breaks a run of passes, and a pass or fail breaks a run of errors.
+    UPDATE monitoring_probe AS p
+       SET consecutive_passes = CASE WHEN i.outcome = 'pass' THEN p.consecutive_passes + 1 ELSE 0 END,
+           consecutive_errors = CASE WHEN i.outcome = 'error' THEN p.consecutive_errors + 1 ELSE 0 END,
+           last_outcome = i.outcome, last_checked_at = %s, last_summary = left(r.summary, 300)
+      FROM locked AS l JOIN inserted AS i ON i.probe_id = l.id JOIN runs AS r ON r.probe_id = l.id
+     WHERE p.id = l.id
+ RETURNING p.id, p.consecutive_passes, p.consecutive_errors
+)
+SELECT i.id, i.probe_id, i.due_at, s.consecutive_passes, s.consecutive_errors,
+       EXISTS (SELECT 1 FROM monitoring_guardrail AS g JOIN monitoring_kpi AS k ON k.id = g.kpi_id
+                WHERE k.probe_id = i.probe_id AND g.enabled) AS guarded
+  FROM inserted AS i LEFT JOIN streaks AS s ON s.id = i.probe_id
+"""
 
 
-def _update_streaks(
-    probe: Probe, *, passed: bool, errored: bool, now: dt.datetime, summary: str
-) -> tuple[int, int]:
-    # An error neither passes nor fails: it breaks a run of passes, and a pass or fail breaks a run of errors.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE monitoring_probe
-               SET consecutive_passes = CASE WHEN %s THEN consecutive_passes + 1 ELSE 0 END,
-                   consecutive_errors = CASE WHEN %s THEN consecutive_errors + 1 ELSE 0 END,
-                   last_outcome = %s, last_checked_at = %s, last_summary = %s
-             WHERE id = %s
-         RETURNING consecutive_passes, consecutive_errors
-            """,
-            [
-                passed,
-                errored,
-                "pass" if passed else ("error" if errored else "fail"),
-                now,
-                summary[:300],
-                probe.pk,
-            ],
-        )
-        row = cursor.fetchone()
-    return (row[0], row[1]) if row else (0, 0)
+def _store_round(
+    round_: list[tuple[ProbeResult, str]], *, now: dt.datetime
+) -> dict[int, tuple[int, int, bool]]:
+    """Insert a round (each probe at most once) and update its probes' streaks in one statement.
+
+    Sets the pk of each inserted result; returns, by pk, the passes and errors in a row after it
+    and whether an enabled guardrail watches its probe (so most chunks need no guardrail query)."""
+    params: list = [[getattr(result, column) for result, _ in round_] for column in _RESULT_COLUMNS]
+    params[list(_RESULT_COLUMNS).index("detail")] = [json.dumps(result.detail) for result, _ in round_]
+    params += [[summary for _, summary in round_], now]
+    connection.ensure_connection()
+    # A server-side-binding cursor on Django's connection (so inside the caller's transaction):
+    # the arrays travel as parameters instead of being quoted into the SQL text in Python.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_STORE_ROUND, params)
+        rows = cursor.fetchall()
+    inserted = {(probe_id, due_at): (pk, *rest) for pk, probe_id, due_at, *rest in rows}
+    streaks = {}
+    for result, _ in round_:
+        pk, passes, errors, guarded = inserted.get((result.probe_id, result.due_at), (None, 0, 0, False))
+        result.pk = pk
+        if pk is not None:
+            streaks[pk] = (passes or 0, errors or 0, guarded)
+    return streaks
+
+
+def _rounds(stored: list[tuple[ProbeResult, str]]) -> list[list[tuple[ProbeResult, str]]]:
+    """Split into rounds holding each probe at most once, earlier slots first (a round holding
+    one slot twice would insert it once and count it twice)."""
+    rounds: list[list] = []
+    seen: dict[int, int] = {}
+    for item in sorted(stored, key=lambda item: item[0].due_at):
+        index = seen.get(item[0].probe_id, 0)
+        seen[item[0].probe_id] = index + 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(item)
+    return rounds
 
 
 def tick_checklist_item(probe: Probe, result: ProbeResult) -> None:

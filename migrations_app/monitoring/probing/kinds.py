@@ -1,28 +1,35 @@
 """What each probe kind does with the network, and how its answer becomes pass, fail or error.
 
 `run(spec)` never raises for a network problem: it returns an Outcome with outcome "error".
+Every kind runs as a coroutine on the process's probe loop (probing.loop): `run` for one probe,
+`run_many` for a batch whose calls overlap. Every network call has one overall deadline, the
+probe's timeout (the webhook check makes two calls).
 Secret values (${NAME} references) are read from the environment here and scrubbed from every
 message, so they never reach a result, a page or a log."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import math
 import os
+import queue
 import re
-import socket
 import ssl
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
-from migrations_app.monitoring.probing import net
+from migrations_app.monitoring.probing import loop, net
 from migrations_app.monitoring.probing.jsonpath import JsonPathError, extract
 
+log = logging.getLogger(__name__)
 _REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
@@ -119,12 +126,56 @@ def status_matches(code: int, expected: str) -> bool:
 
 
 def run(spec: ProbeSpec, *, resolver: net.Resolver | None = None, environ=None) -> Outcome:
+    return loop.call(run_async(spec, resolver=resolver, environ=environ))
+
+
+# How many calls of one batch are in flight at once (the rest wait their turn; a probe's
+# deadline starts when its call starts).
+CONCURRENCY = 100
+
+
+def run_many(
+    specs: list[ProbeSpec], *, concurrency: int = CONCURRENCY
+) -> Iterator[list[tuple[int, Outcome]]]:
+    """Run a batch with overlapping calls; yield (index, outcome) pairs as they finish: each
+    time everything finished so far, waiting for at least one. The caller stores each chunk
+    at once, so a slow target in the batch delays no other probe's result."""
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+
+    async def one(index: int, spec: ProbeSpec, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            try:
+                outcome = await run_async(spec)
+            except Exception as error:  # a bug must not leave the caller waiting for this probe
+                log.exception("probe %s crashed", spec.url)
+                outcome = Outcome("error", f"The probe crashed: {type(error).__name__}")
+        finished.put((index, outcome))
+
+    async def batch() -> None:
+        gate = asyncio.Semaphore(concurrency)
+        await asyncio.gather(*(one(index, spec, gate) for index, spec in enumerate(specs)))
+
+    loop.submit(batch())
+    remaining = len(specs)
+    while remaining:
+        chunk = [finished.get()]
+        while True:
+            try:
+                chunk.append(finished.get_nowait())
+            except queue.Empty:
+                break
+        remaining -= len(chunk)
+        yield chunk
+
+
+async def run_async(spec: ProbeSpec, *, resolver: net.Resolver | None = None, environ=None) -> Outcome:
     secrets = _Secrets(environ)
     try:
-        outcome = _RUNNERS[spec.kind](spec, secrets, resolver)
-        # Whatever the target echoed back (an error quoting our header, say) loses the secret here.
-        outcome.summary = secrets.scrub(outcome.summary)
-        outcome.detail = json.loads(secrets.scrub(json.dumps(outcome.detail)))
+        outcome = await _RUNNERS[spec.kind](spec, secrets, resolver)
+        if secrets.used:
+            # Whatever the target echoed back (an error quoting our header, say) loses the secret here.
+            outcome.summary = secrets.scrub(outcome.summary)
+            outcome.detail = json.loads(secrets.scrub(json.dumps(outcome.detail)))
         return outcome
     except SecretMissing as error:
         return Outcome("error", str(error))
@@ -153,8 +204,8 @@ def _redirect(resp: net.Response) -> Outcome | None:
     return None
 
 
-def _http(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
-    resp = net.request(
+async def _http(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+    resp = await net.request(
         spec.method, spec.url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver
     )
     redirect = _redirect(resp)
@@ -179,8 +230,8 @@ def _http(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     return Outcome("pass", f"HTTP {resp.status_code} in {resp.latency_ms:.0f} ms", **base)
 
 
-def _json_metric(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
-    resp = net.request(
+async def _json_metric(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+    resp = await net.request(
         "GET", spec.url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver
     )
     redirect = _redirect(resp)
@@ -205,9 +256,11 @@ def _number(value) -> float:
     return number
 
 
-def _prometheus(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+async def _prometheus(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     url = spec.url.rstrip("/") + "/api/v1/query?" + urlencode({"query": spec.query})
-    resp = net.request("GET", url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver)
+    resp = await net.request(
+        "GET", url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver
+    )
     redirect = _redirect(resp)
     if redirect:
         return redirect
@@ -236,8 +289,8 @@ def _prometheus(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     return Outcome("pass", f"{spec.query} = {number:g}", value=number, **base)
 
 
-def _security_headers(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
-    resp = net.request(
+async def _security_headers(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+    resp = await net.request(
         "GET", spec.url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver
     )
     redirect = _redirect(resp)
@@ -257,7 +310,7 @@ def _security_headers(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     return Outcome("pass", "HSTS, nosniff and frame options present", **base)
 
 
-def _webhook_signature(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+async def _webhook_signature(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     """Send one correctly and one wrongly signed test event: expect acceptance, then rejection."""
     if not spec.secret_env:
         return Outcome("error", "No signing secret variable is configured.")
@@ -270,7 +323,7 @@ def _webhook_signature(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     answers = []
     for signature_headers in (good, bad):
         headers = {"Content-Type": "application/json", **_headers(spec, secrets), **signature_headers}
-        resp = net.request(
+        resp = await net.request(
             "POST", spec.url, headers=headers, content=payload, timeout=spec.timeout, resolver=resolver
         )
         answers.append(resp)
@@ -313,27 +366,19 @@ def sign_webhook(scheme: str, secret: str, payload: bytes, *, timestamp: int, ms
     return {"Stripe-Signature": f"t={timestamp},v1={digest}"}
 
 
-def _tls_certificate(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
+async def _tls_certificate(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
     url = spec.url if "://" in spec.url else f"https://{spec.url}"
     if urlsplit(url).scheme != "https":
         return Outcome("error", "A TLS certificate probe needs an https:// URL.")
-    target = net.resolve_target(url, resolver=resolver, schemes=("https",))
-    context = net.tls_context()
-    context.check_hostname = False  # matched below, so a mismatch is reported, not an error
-    started = time.perf_counter()
+    target = await net.resolve_target_async(url, resolver=resolver, schemes=("https",))
     try:
-        with (
-            socket.create_connection((target.address, target.port), timeout=spec.timeout) as sock,
-            context.wrap_socket(sock, server_hostname=target.host) as tls,
-        ):
-            cert = tls.getpeercert()
+        cert, latency = await net.peer_certificate(target, timeout=spec.timeout)
     except ssl.SSLCertVerificationError as error:
         return Outcome("fail", f"Certificate not trusted: {error.verify_message or error.reason}")
     except TimeoutError:
         return Outcome("error", f"No TLS handshake within {spec.timeout:g} s.")
     except (ssl.SSLError, OSError) as error:
         return Outcome("error", f"TLS connection failed: {str(error)[:200]}")
-    latency = (time.perf_counter() - started) * 1000
     expires = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), tz=dt.UTC)
     days = (expires - dt.datetime.now(dt.UTC)).total_seconds() / 86400
     matches = hostname_matches(cert, target.host)

@@ -5,27 +5,33 @@
    IPv6 form embedding one of those), unless an Admin allowlisted its network.
 2. Connect to the address we checked, never to a fresh DNS answer: the URL carries the IP, the
    Host header and the TLS server name carry the name, and the certificate is checked against it.
-3. Never follow redirects; every call has connect, read and total time limits and a size cap.
+3. Never follow redirects; every call has one overall deadline (resolving, connecting, sending,
+   headers and body together: a target dripping bytes cannot stretch it) and a size cap.
+
+Calls are coroutines on the process's probe loop (probing.loop), sharing one aiohttp session.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
+import functools
 import ipaddress
-import logging
+import json
+import os
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-import httpx
+import aiohttp
 from django.conf import settings
-
-# Every probe call becomes a stored result; httpx's INFO line per request would flood worker logs.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 Resolver = Callable[[str, int], list[str]]
 MAX_BODY_BYTES = 512 * 1024
@@ -71,9 +77,12 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def _allowlist() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
-        ipaddress.ip_network(cidr, strict=False) for cidr in getattr(settings, "GOLIVE_PROBE_ALLOWLIST", [])
-    ]
+    return _networks(tuple(getattr(settings, "GOLIVE_PROBE_ALLOWLIST", [])))
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
 
 
 def why_forbidden(address: str) -> str | None:
@@ -123,6 +132,26 @@ class Target:
 
 def resolve_target(url: str, *, resolver: Resolver | None = None, schemes=("http", "https")) -> Target:
     """Check `url` and pick the address to connect to; raises ProbeTargetRefused."""
+    parts, host, port = _parse(url, schemes)
+    addresses = _fixed_addresses(host)
+    if addresses is None:
+        addresses = _lookup(host, port, resolver)
+    return _checked(parts, host, port, addresses)
+
+
+async def resolve_target_async(
+    url: str, *, resolver: Resolver | None = None, schemes=("http", "https")
+) -> Target:
+    """The same check from the probe loop: a DNS lookup blocks, so it runs in a thread."""
+    parts, host, port = _parse(url, schemes)
+    addresses = _fixed_addresses(host)
+    if addresses is None:
+        loop = asyncio.get_running_loop()
+        addresses = await loop.run_in_executor(None, _lookup, host, port, resolver)
+    return _checked(parts, host, port, addresses)
+
+
+def _parse(url: str, schemes) -> tuple[SplitResult, str, int]:
     parts = urlsplit(url)
     if parts.scheme not in schemes:
         raise ProbeTargetRefused(f"Only {' and '.join(schemes)} URLs can be probed.")
@@ -135,17 +164,28 @@ def resolve_target(url: str, *, resolver: Resolver | None = None, schemes=("http
     host = normalise_host(parts.hostname or "")
     if not host:
         raise ProbeTargetRefused("The URL has no host.")
+    return parts, host, port
+
+
+def _fixed_addresses(host: str) -> list[str] | None:
+    """The addresses of a host that needs no lookup (an IP, localhost), else None."""
     if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        addresses = ["127.0.0.1"]
-    else:
-        try:
-            ipaddress.ip_address(host)
-            addresses = [host]
-        except ValueError:
-            try:
-                addresses = (resolver or system_resolver)(host, port)
-            except (OSError, UnicodeError) as error:
-                raise ProbeTransportError(f"Cannot resolve {host}: {error}") from None
+        return ["127.0.0.1"]
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return [host]
+
+
+def _lookup(host: str, port: int, resolver: Resolver | None) -> list[str]:
+    try:
+        return (resolver or system_resolver)(host, port)
+    except (OSError, UnicodeError) as error:
+        raise ProbeTransportError(f"Cannot resolve {host}: {error}") from None
+
+
+def _checked(parts: SplitResult, host: str, port: int, addresses: list[str]) -> Target:
     if not addresses:
         raise ProbeTransportError(f"{host} has no address.")
     for address in addresses:
@@ -161,54 +201,75 @@ def resolve_target(url: str, *, resolver: Resolver | None = None, schemes=("http
     return Target(parts.scheme, host, port, addresses[0], path)
 
 
-def tls_context() -> ssl.SSLContext:
+# Pooled TLS connections are keyed by their SSL context, so a context is built once per CA file
+# (and per hostname policy), not per call; a replaced CA file (new mtime) gets a new one.
+_tls_contexts: dict[tuple, ssl.SSLContext] = {}
+
+
+def tls_context(*, check_hostname: bool = True) -> ssl.SSLContext:
     """Certificates are checked against the system store plus an optional extra CA file."""
-    context = ssl.create_default_context()
     extra = getattr(settings, "GOLIVE_PROBE_CA_FILE", "")
+    mtime = 0
     if extra:
-        context.load_verify_locations(cafile=extra)
+        with contextlib.suppress(OSError):
+            mtime = os.stat(extra).st_mtime_ns
+    key = (extra, mtime, check_hostname)
+    context = _tls_contexts.get(key)
+    if context is None:
+        context = ssl.create_default_context()
+        context.check_hostname = check_hostname
+        if extra:
+            context.load_verify_locations(cafile=extra)
+        if len(_tls_contexts) > 64:
+            _tls_contexts.clear()
+        _tls_contexts[key] = context
     return context
 
 
-# One pooled client per worker process (and per TLS server name: a pooled TLS connection keeps
-# the name it was opened with).
-_clients: dict[str, httpx.Client] = {}
-_clients_lock = threading.Lock()
+# One session (one connection pool) per probe loop. Cookies are never kept: one probe's
+# answer must not change what the next probe sends.
+_session: aiohttp.ClientSession | None = None
+_session_loop: asyncio.AbstractEventLoop | None = None
 
 
-def _client(target: Target) -> httpx.Client:
-    key = target.host if target.scheme == "https" else ""
-    client = _clients.get(key)
-    if client is None:
-        with _clients_lock:
-            client = _clients.get(key)
-            if client is None:
-                if len(_clients) > 256:
-                    _clients.clear()
-                limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-                client = httpx.Client(
-                    verify=tls_context(), follow_redirects=False, limits=limits, trust_env=False
-                )
-                _clients[key] = client
-    return client
+def _client() -> aiohttp.ClientSession:
+    global _session, _session_loop
+    loop = asyncio.get_running_loop()
+    if _session is None or _session_loop is not loop:
+        connector = aiohttp.TCPConnector(limit=0, use_dns_cache=False, keepalive_timeout=30)
+        _session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=None),  # the one deadline is request()'s
+            trust_env=False,
+            raise_for_status=False,
+        )
+        _session_loop = loop
+        atexit.register(_close_session, _session, loop, os.getpid())
+    return _session
+
+
+def _close_session(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop, pid: int) -> None:
+    """Close the pool politely at exit (the loop's thread is a daemon, still running here)."""
+    if pid == os.getpid() and loop.is_running() and not session.closed:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=2)
 
 
 @dataclass
 class Response:
     status_code: int
-    headers: httpx.Headers
+    headers: CIMultiDictProxy
     body: bytes
     latency_ms: float
     address: str
     extra: dict = field(default_factory=dict)
 
     def json(self):
-        import json
-
         return json.loads(self.body)
 
 
-def request(
+async def request(
     method: str,
     url: str,
     *,
@@ -217,36 +278,60 @@ def request(
     timeout: float = 5.0,
     resolver: Resolver | None = None,
 ) -> Response:
-    """One HTTP call to a checked address. Redirects come back as they are (3xx), never followed."""
-    target = resolve_target(url, resolver=resolver)
-    send_headers = {"Host": target.host_header, "User-Agent": "golive-probe/1", **(headers or {})}
-    extensions: dict = {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
-    if target.scheme == "https":
-        extensions["sni_hostname"] = target.host
-    started = time.perf_counter()
-    deadline = started + timeout
-    client = _client(target)
+    """One HTTP call to a checked address, all of it within `timeout`. Redirects come back as
+    they are (3xx), never followed."""
     try:
-        with client.stream(
-            method, target.connect_url, headers=send_headers, content=content, extensions=extensions
+        async with asyncio.timeout(timeout):
+            target = await resolve_target_async(url, resolver=resolver)
+            return await _send(target, method, headers, content)
+    except TimeoutError:
+        raise ProbeTransportError(f"No complete answer within {timeout:g} s.") from None
+
+
+async def _send(target: Target, method: str, headers: dict | None, content: bytes | None) -> Response:
+    send_headers = {"Host": target.host_header, "User-Agent": "golive-probe/1", **(headers or {})}
+    tls = {"ssl": tls_context(), "server_hostname": target.host} if target.scheme == "https" else {}
+    started = time.perf_counter()
+    try:
+        async with _client().request(
+            method,
+            URL(target.connect_url, encoded=True),  # the checked IP: nothing is resolved again
+            headers=send_headers,
+            data=content,
+            allow_redirects=False,
+            **tls,
         ) as resp:
-            chunks, size = [], 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise ProbeTransportError(f"The answer is larger than {MAX_BODY_BYTES // 1024} KiB.")
-                if time.perf_counter() > deadline:
-                    raise ProbeTransportError(f"No complete answer within {timeout:g} s.")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-    except httpx.TimeoutException:
-        raise ProbeTransportError(f"No answer within {timeout:g} s.") from None
-    except httpx.ConnectError as error:
+            body = await _read_capped(resp)
+    except aiohttp.ClientConnectorError as error:
         raise ProbeTransportError(f"Cannot connect to {target.host_header}: {_short(error)}") from None
-    except httpx.HTTPError as error:
+    except aiohttp.ClientError as error:
         raise ProbeTransportError(f"{type(error).__name__}: {_short(error)}") from None
     latency = (time.perf_counter() - started) * 1000
-    return Response(resp.status_code, resp.headers, body, latency, target.address)
+    return Response(resp.status, resp.headers, body, latency, target.address)
+
+
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProbeTransportError(f"The answer is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def peer_certificate(target: Target, *, timeout: float) -> tuple[dict, float]:
+    """The certificate the checked address presents for the target's name, and the handshake
+    time in ms. The name is matched by the caller, so a mismatch is a finding, not an error."""
+    started = time.perf_counter()
+    async with asyncio.timeout(timeout):
+        _, writer = await asyncio.open_connection(
+            target.address, target.port, ssl=tls_context(check_hostname=False), server_hostname=target.host
+        )
+    try:
+        return writer.get_extra_info("peercert") or {}, (time.perf_counter() - started) * 1000
+    finally:
+        writer.close()
 
 
 def _short(error: Exception) -> str:
