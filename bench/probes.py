@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.db.models import Count
 from django.utils import timezone
@@ -33,12 +35,14 @@ def run(bench: Bench) -> list[Row]:
     bench.start("target", [sys.executable, "-m", "bench.target", str(port)], ready_line="target ready")
     url = f"http://127.0.0.1:{port}/health"
     runs = 300 if bench.smoke else 3000
-    _solo_worker(bench)
+    worker = _solo_worker(bench)
 
     warm = _probes("bench-probes-warmup", url, 200)  # imports, connections, query plans
     _dispatch_and_wait(warm, 200, timeout=60)
     migration_id = _probes("bench-probes", url, runs)
+    cpu_before = _cpu_seconds(worker.pid)
     dispatch, seconds = _dispatch_and_wait(migration_id, runs, timeout=120)
+    cpu = _cpu_seconds(worker.pid) - cpu_before
     stored = ProbeResult.objects.filter(migration_id=migration_id)
     count = stored.count()
     doubled = stored.values("probe", "due_at").annotate(n=Count("id")).filter(n__gt=1).count()
@@ -49,6 +53,8 @@ def run(bench: Bench) -> list[Row]:
     ok = count == runs and doubled == 0 and passed == runs
     note = (
         f"{count} rows for {runs} runs in {seconds:.2f} s, {passed} passes, {doubled} slots stored twice; "
+        f"worker CPU {cpu:.2f} s ({cpu / runs * 1000:.2f} ms per result, so {runs / cpu:,.0f}/s if it had "
+        "a core to itself); "
         f"batches of {BATCH_SIZE}, {CONCURRENCY} calls in flight; worker: celery --pool=solo (one OS process); "
         f"clock from beat's dispatch commit (the dispatch itself, in beat: {dispatch:.2f} s)"
     )
@@ -65,7 +71,7 @@ def run(bench: Bench) -> list[Row]:
     ]
 
 
-def _solo_worker(bench: Bench) -> None:
+def _solo_worker(bench: Bench) -> subprocess.Popen:
     """One OS process: the harness's worker is prefork (a parent plus its pool children)."""
     name = f"probe-worker-{os.getpid()}"
     argv = [
@@ -87,8 +93,14 @@ def _solo_worker(bench: Bench) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"the worker exited:\n{proc.log_path.read_text()[-3000:]}")
         if any(name in next(iter(reply)) for reply in app.control.ping(timeout=0.5) or []):
-            return
+            return proc
     raise TimeoutError("the worker did not answer a ping within 60 s")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _probes(slug: str, url: str, count: int) -> int:

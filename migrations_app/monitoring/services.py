@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 
 import psycopg
 from django.conf import settings
@@ -109,22 +108,35 @@ def dispatch_due_probes(*, now: dt.datetime | None = None, limit: int = 5000) ->
     from migrations_app.monitoring import tasks
 
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Probe.objects.select_for_update(skip_locked=True)
-            .filter(enabled=True, next_due_at__lte=now)
-            .order_by("next_due_at")
-            .only("id", "next_due_at", "interval_seconds")[:limit]
-        )
-        runs = []
-        for probe in due:
-            runs.append((probe.pk, probe.next_due_at.isoformat()))
-            behind = (now - probe.next_due_at).total_seconds()
-            skipped = math.floor(behind / probe.interval_seconds) + 1
-            probe.next_due_at = probe.next_due_at + dt.timedelta(seconds=skipped * probe.interval_seconds)
-        Probe.objects.bulk_update(due, ["next_due_at"])
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One statement: a 3,000-probe bulk_update took 2-3 s of beat's time per dispatch.
+        cursor.execute(_CLAIM_DUE, [now, limit, now])
+        runs = [
+            (probe_id, due_at.isoformat()) for probe_id, due_at in sorted(cursor.fetchall(), key=_by_slot)
+        ]
         transaction.on_commit(lambda: tasks.enqueue_runs(runs))
     return runs
+
+
+# Claim the due probes (skipping rows another dispatcher holds) and move each to its next slot
+# after `now`: a probe 10.5 intervals behind skips 10 slots instead of sending a burst.
+_CLAIM_DUE = """
+WITH due AS (
+    SELECT id, next_due_at FROM monitoring_probe
+     WHERE enabled AND next_due_at <= %s
+     ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED
+)
+UPDATE monitoring_probe AS p
+   SET next_due_at = due.next_due_at + make_interval(
+       secs => p.interval_seconds * (floor(extract(epoch FROM (%s - due.next_due_at)) / p.interval_seconds) + 1))
+  FROM due
+ WHERE p.id = due.id
+RETURNING p.id, due.next_due_at
+"""
+
+
+def _by_slot(row):
+    return row[1], row[0]
 
 
 def record_probe_result(
