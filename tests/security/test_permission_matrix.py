@@ -27,6 +27,7 @@ health                                  GET   200  200  200  200  200
 login                                   GET   200  200  200  200  200
 monitoring:control_room                 GET   302  200  200  200  200
 monitoring:live                         GET   302  200  200  200  200
+monitoring:levels                       GET   302  200  200  200  200
 monitoring:probe_create                 GET   302  200  403  403  200
 monitoring:probe_edit                   GET   302  200  403  403  200
 monitoring:probe_toggle                 GET   405  405  405  405  405
@@ -110,6 +111,7 @@ health                                  POST  405  405  405  405  405
 login                                   POST  200  200  200  200  200
 monitoring:control_room                 POST  405  405  405  405  405
 monitoring:live                         POST  405  405  405  405  405
+monitoring:levels                       POST  405  405  405  405  405
 monitoring:probe_create                 POST  302  422  403  403  422
 monitoring:probe_edit                   POST  302  422  403  403  422
 monitoring:probe_toggle                 POST  302  302  403  403  302
