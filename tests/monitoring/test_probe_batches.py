@@ -85,3 +85,14 @@ def test_run_many_hands_back_every_outcome_with_its_index(server):
     }
     assert sorted(outcomes) == list(range(30))
     assert all(outcomes[n].outcome == ("pass" if n % 2 else "fail") for n in range(30))
+
+
+def test_a_nul_byte_from_the_target_does_not_stop_the_chunk_from_being_stored(migration):
+    probe = make_probe(migration, "garbled")
+    outcome = Outcome(
+        "fail", "HTTP 500: bad\x00byte, a literal \\u0000 stays", detail={"location": "/x\x00y"}
+    )
+    [result] = services.record_probe_results([(probe, slot(1), outcome)])
+    stored = ProbeResult.objects.get(pk=result.pk)
+    assert stored.error == "HTTP 500: badbyte, a literal \\u0000 stays"
+    assert stored.detail == {"location": "/xy"}

@@ -76,8 +76,12 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+def _allowlist_key() -> tuple[str, ...]:
+    return tuple(getattr(settings, "GOLIVE_PROBE_ALLOWLIST", []))
+
+
 def _allowlist() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return _networks(tuple(getattr(settings, "GOLIVE_PROBE_ALLOWLIST", [])))
+    return _networks(_allowlist_key())
 
 
 @functools.lru_cache(maxsize=16)
@@ -132,23 +136,33 @@ class Target:
 
 def resolve_target(url: str, *, resolver: Resolver | None = None, schemes=("http", "https")) -> Target:
     """Check `url` and pick the address to connect to; raises ProbeTargetRefused."""
+    target = _literal_target(url, tuple(schemes), _allowlist_key())
+    if target is not None:
+        return target
     parts, host, port = _parse(url, schemes)
-    addresses = _fixed_addresses(host)
-    if addresses is None:
-        addresses = _lookup(host, port, resolver)
-    return _checked(parts, host, port, addresses)
+    return _checked(parts, host, port, _lookup(host, port, resolver))
 
 
 async def resolve_target_async(
     url: str, *, resolver: Resolver | None = None, schemes=("http", "https")
 ) -> Target:
     """The same check from the probe loop: a DNS lookup blocks, so it runs in a thread."""
+    target = _literal_target(url, tuple(schemes), _allowlist_key())
+    if target is not None:
+        return target
+    parts, host, port = _parse(url, schemes)
+    addresses = await asyncio.get_running_loop().run_in_executor(None, _lookup, host, port, resolver)
+    return _checked(parts, host, port, addresses)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_target(url: str, schemes: tuple[str, ...], allowlist: tuple[str, ...]) -> Target | None:
+    """The checked target of a URL naming an IP address or localhost, else None. Nothing is
+    looked up, so the answer depends only on these arguments and is kept (a refusal raises and
+    is not kept)."""
     parts, host, port = _parse(url, schemes)
     addresses = _fixed_addresses(host)
-    if addresses is None:
-        loop = asyncio.get_running_loop()
-        addresses = await loop.run_in_executor(None, _lookup, host, port, resolver)
-    return _checked(parts, host, port, addresses)
+    return None if addresses is None else _checked(parts, host, port, addresses)
 
 
 def _parse(url: str, schemes) -> tuple[SplitResult, str, int]:
