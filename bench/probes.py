@@ -39,25 +39,23 @@ def run(bench: Bench) -> list[Row]:
 
     warm = _probes("bench-probes-warmup", url, 200)  # imports, connections, query plans
     _dispatch_and_wait(warm, 200, timeout=60)
-    migration_id = _probes("bench-probes", url, runs)
-    cpu_before = _cpu_seconds(worker.pid)
-    dispatch, seconds = _dispatch_and_wait(migration_id, runs, timeout=120)
-    cpu = _cpu_seconds(worker.pid) - cpu_before
-    stored = ProbeResult.objects.filter(migration_id=migration_id)
-    count = stored.count()
-    doubled = stored.values("probe", "due_at").annotate(n=Count("id")).filter(n__gt=1).count()
-    passed = stored.filter(outcome="pass").count()
-    rate = count / seconds
-
-    baseline = max(_bare_loop(url, runs) for _ in range(2))
-    ok = count == runs and doubled == 0 and passed == runs
+    # Worker and bare loop each get the same rounds, alternating, and keep their best: on a shared
+    # two-core machine a neighbour's burst hits one round, not the comparison.
+    rounds, baselines = [], []
+    for number in range(1 if bench.smoke else 2):
+        rounds.append(_round(worker.pid, _probes(f"bench-probes-{number}", url, runs), runs))
+        baselines.append(_bare_loop(url, runs))
+    best, baseline = max(rounds, key=lambda r: r["rate"]), max(baselines)
+    ok = all(r["count"] == runs and r["doubled"] == 0 and r["passed"] == runs for r in rounds)
+    rates = ", ".join(f"{r['rate']:,.0f}" for r in rounds)
     note = (
-        f"{count} rows for {runs} runs in {seconds:.2f} s, {passed} passes, {doubled} slots stored twice; "
-        f"worker CPU {cpu:.2f} s ({cpu / runs * 1000:.2f} ms per result, so {runs / cpu:,.0f}/s if it had "
-        "a core to itself); "
+        f"best of {len(rounds)} rounds ({rates}/s); every round: "
+        f"{runs} runs, {'all' if ok else 'NOT all'} stored once as passes; worker CPU {best['cpu']:.2f} s "
+        f"({best['cpu'] / runs * 1000:.2f} ms per result: {runs / best['cpu']:,.0f}/s with a core to itself); "
         f"batches of {BATCH_SIZE}, {CONCURRENCY} calls in flight; worker: celery --pool=solo (one OS process); "
-        f"clock from beat's dispatch commit (the dispatch itself, in beat: {dispatch:.2f} s)"
+        f"clock from beat's dispatch commit (the dispatch itself, in beat: {best['dispatch']:.2f} s)"
     )
+    rate = best["rate"]
     return [
         Row(
             item="5. Probes: HTTP probe results stored per second (one worker process)",
@@ -95,6 +93,23 @@ def _solo_worker(bench: Bench) -> subprocess.Popen:
         if any(name in next(iter(reply)) for reply in app.control.ping(timeout=0.5) or []):
             return proc
     raise TimeoutError("the worker did not answer a ping within 60 s")
+
+
+def _round(worker_pid: int, migration_id: int, runs: int) -> dict:
+    """Dispatch `runs` due probes, wait for every result row, count them and look for doubles."""
+    cpu_before = _cpu_seconds(worker_pid)
+    dispatch, seconds = _dispatch_and_wait(migration_id, runs, timeout=120)
+    cpu = _cpu_seconds(worker_pid) - cpu_before
+    stored = ProbeResult.objects.filter(migration_id=migration_id)
+    count = stored.count()
+    return {
+        "rate": count / seconds,
+        "count": count,
+        "doubled": stored.values("probe", "due_at").annotate(n=Count("id")).filter(n__gt=1).count(),
+        "passed": stored.filter(outcome="pass").count(),
+        "cpu": cpu,
+        "dispatch": dispatch,
+    }
 
 
 def _cpu_seconds(pid: int) -> float:
