@@ -108,6 +108,19 @@ def test_a_hostile_target_gives_an_error_within_the_timeout(behaviour):
     assert took < TIMEOUT + 1.0, f"{behaviour}: took {took:.2f}s"
 
 
+@pytest.mark.parametrize("kind", ["tls_certificate", "webhook_signature", "prometheus"])
+def test_every_kind_gives_an_error_within_its_timeout_when_the_target_drips_headers(kind):
+    with hostile_server(_headers_forever) as url:
+        if kind == "tls_certificate":
+            url = url.replace("http://", "https://")  # a TLS handshake that never completes
+        started = time.monotonic()
+        spec = probing.ProbeSpec(kind, url, timeout=TIMEOUT, query="up", secret_env="SIGNING")
+        outcome = probing.run(spec, environ={"SIGNING": "whsec_test"})
+        took = time.monotonic() - started
+    assert outcome.outcome == "error", (kind, outcome)
+    assert took < TIMEOUT + 1.0, f"{kind}: took {took:.2f}s"
+
+
 @pytest.mark.django_db
 def test_a_hanging_probe_does_not_delay_a_healthy_one_in_the_same_batch(migration):
     with hostile_server(_hang) as bad_url, local_server() as good:

@@ -370,9 +370,10 @@ async def _tls_certificate(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outc
     url = spec.url if "://" in spec.url else f"https://{spec.url}"
     if urlsplit(url).scheme != "https":
         return Outcome("error", "A TLS certificate probe needs an https:// URL.")
-    target = await net.resolve_target_async(url, resolver=resolver, schemes=("https",))
     try:
-        cert, latency = await net.peer_certificate(target, timeout=spec.timeout)
+        async with asyncio.timeout(spec.timeout):  # the lookup and the handshake together
+            target = await net.resolve_target_async(url, resolver=resolver, schemes=("https",))
+            cert, latency = await net.peer_certificate(target)
     except ssl.SSLCertVerificationError as error:
         return Outcome("fail", f"Certificate not trusted: {error.verify_message or error.reason}")
     except TimeoutError:

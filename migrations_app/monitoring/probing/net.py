@@ -334,14 +334,14 @@ async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-async def peer_certificate(target: Target, *, timeout: float) -> tuple[dict, float]:
+async def peer_certificate(target: Target) -> tuple[dict, float]:
     """The certificate the checked address presents for the target's name, and the handshake
-    time in ms. The name is matched by the caller, so a mismatch is a finding, not an error."""
+    time in ms (the caller sets the deadline). The name is matched by the caller, so a mismatch
+    is a finding, not an error."""
     started = time.perf_counter()
-    async with asyncio.timeout(timeout):
-        _, writer = await asyncio.open_connection(
-            target.address, target.port, ssl=tls_context(check_hostname=False), server_hostname=target.host
-        )
+    _, writer = await asyncio.open_connection(
+        target.address, target.port, ssl=tls_context(check_hostname=False), server_hostname=target.host
+    )
     try:
         return writer.get_extra_info("peercert") or {}, (time.perf_counter() - started) * 1000
     finally:
