@@ -53,7 +53,9 @@ def run(bench: Bench) -> list[Row]:
         f"{runs} runs, {'all' if ok else 'NOT all'} stored once as passes; worker CPU {best['cpu']:.2f} s "
         f"({best['cpu'] / runs * 1000:.2f} ms per result: {runs / best['cpu']:,.0f}/s with a core to itself); "
         f"batches of {BATCH_SIZE}, {CONCURRENCY} calls in flight; worker: celery --pool=solo (one OS process); "
-        f"clock from beat's dispatch commit (the dispatch itself, in beat: {best['dispatch']:.2f} s)"
+        f"clock from beat's dispatch commit (the dispatch itself, in beat: {best['dispatch']:.2f} s); "
+        "limit: the worker's CPU (py-spy: about a third in aiohttp's request and the socket write, a "
+        "third storing, the rest loading batches and probe logic), one GIL for its loop and its storing thread"
     )
     rate = best["rate"]
     return [
