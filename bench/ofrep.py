@@ -30,7 +30,9 @@ def run(bench: Bench) -> list[Row]:
     rounds = 1 if bench.smoke else 2
     flag_runs, base_runs = [], []
     for _ in range(rounds):
-        base_runs.append(wrk(baseline_url, seconds=seconds, connections=CONNECTIONS, headers=headers, body=BODY))
+        base_runs.append(
+            wrk(baseline_url, seconds=seconds, connections=CONNECTIONS, headers=headers, body=BODY)
+        )
         flag_runs.append(wrk(flag_url, seconds=seconds, connections=CONNECTIONS, headers=headers, body=BODY))
     flag_rps = sum(run.requests_per_second for run in flag_runs) / rounds
     base_rps = sum(run.requests_per_second for run in base_runs) / rounds
