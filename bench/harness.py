@@ -194,11 +194,12 @@ def wrk(
     *,
     seconds: float,
     connections: int = 32,
-    threads: int = 2,
+    threads: int = 1,
     headers: dict | None = None,
     body: str | None = None,
 ) -> Load:
-    """HTTP load from wrk (a C load generator, so the client costs little of the two cores).
+    """HTTP load from wrk (a C load generator, so the client costs little of the two cores; one
+    thread keeps it to at most one core, leaving the server the other and a share of this one).
 
     With `body` every request is a POST of that body."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
