@@ -35,6 +35,9 @@ def run(bench: Bench) -> list[Row]:
     bench.start("target", [sys.executable, "-m", "bench.target", str(port)], ready_line="target ready")
     url = f"http://127.0.0.1:{port}/health"
     runs = 300 if bench.smoke else 3000
+    # Earlier benchmarks in the same run leave probes of their own: only this item's probes may
+    # fall due while it measures.
+    Probe.objects.filter(enabled=True).update(enabled=False)
     worker = _solo_worker(bench)
 
     warm = _probes("bench-probes-warmup", url, 200)  # imports, connections, query plans
