@@ -1,26 +1,32 @@
 // The control room: charts redraw from the JSON each poll brings; a red banner appears when polls
 // stop arriving; a status change seen in a poll tells the other panels (migrationChanged).
 // The poll period comes from the banner's data-poll-seconds.
+// Plotly (about 1 MB of JS) is not a page script: it would hold back the first render and every
+// button until it is evaluated. The page preloads it; this file adds it once the page has loaded
+// (its URL is the charts' data-plotly-src) and draws the charts when it has run.
 (function () {
   var lastOk = Date.now(), lastStatus = null;
+  // One chart per task: a click (the rollback button) waits for one chart at most, not both.
   function draw() {
     var node = document.getElementById("chart-data");
     if (!node || !window.Plotly) return;
     var figures = JSON.parse(node.textContent);
     [["latency", "chart-latency"], ["success", "chart-success"]].forEach(function (pair) {
-      var fig = figures[pair[0]], el = document.getElementById(pair[1]);
-      if (!fig || !el) return;
-      if (fig.empty) {
-        if (el.data) Plotly.purge(el);
-        var empty = document.createElement("p");
-        empty.className = "empty";
-        empty.textContent = fig.empty;
-        el.replaceChildren(empty);
-        return;
-      }
-      if (!el.data) el.replaceChildren();
-      Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+      setTimeout(function () { drawOne(figures[pair[0]], document.getElementById(pair[1])); }, 0);
     });
+  }
+  function drawOne(fig, el) {
+    if (!fig || !el) return;
+    if (fig.empty) {
+      if (el.data) Plotly.purge(el);
+      var empty = document.createElement("p");
+      empty.className = "empty";
+      empty.textContent = fig.empty;
+      el.replaceChildren(empty);
+      return;
+    }
+    if (!el.data) el.replaceChildren();
+    Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
   }
   function fresh() {
     lastOk = Date.now();
@@ -33,12 +39,27 @@
     }
     draw();
   }
+  function loadPlotly() {
+    var holder = document.querySelector("[data-plotly-src]");
+    if (!holder || window.Plotly) return draw();
+    var script = document.createElement("script");
+    script.src = holder.dataset.plotlySrc;
+    script.addEventListener("load", draw);
+    document.head.appendChild(script);
+  }
+  // Evaluating Plotly holds the main thread for hundreds of ms in one go: start it once the page
+  // has loaded and the browser is idle, so a click that comes with the first paint (the rollback
+  // button) is answered first.
+  function whenIdle(fn) {
+    if (window.requestIdleCallback) requestIdleCallback(fn, { timeout: 500 });
+    else setTimeout(fn, 0);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var banner = document.getElementById("live-stale");
     if (!banner) return; // not the control room
     var pollMs = Number(banner.dataset.pollSeconds || 5) * 1000;
     fresh();
-    window.addEventListener("load", draw);
+    window.addEventListener("load", function () { whenIdle(loadPlotly); });
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.detail.target && event.detail.target.id === "live") fresh();
     });

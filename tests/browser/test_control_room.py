@@ -127,3 +127,34 @@ def test_the_charts_mark_traffic_steps_and_rollbacks(login, live_server, migrati
     assert "→ 25 %" in svg
     assert "rollback → 0 %" in svg
     screenshot("control-room-after-rollback")
+
+
+def test_the_rollback_button_answers_while_the_charts_are_still_loading(
+    login, live_server, migration, oncall
+):
+    from tests.rollout.conftest import put_live
+
+    put_live(migration, 25)
+    probe = services.create_probe(
+        migration, by=Actor.system("tests"), name="Provider health", url="http://127.0.0.1:9/health"
+    )
+    start = timezone.now() - dt.timedelta(minutes=4)
+    for n in range(8):
+        at = start + dt.timedelta(seconds=30 * n)
+        outcome = Outcome("pass", "HTTP 200", status_code=200, latency_ms=120 + 10 * n)
+        services.record_probe_result(probe, due_at=at, outcome=outcome, now=at)
+    services.add_standard_kpis(migration, probe=probe, by=Actor.system("tests"))
+
+    page = login(oncall)
+    held = []  # Plotly stays on its way (a slow link) until the end of the test
+    page.route("**/vendor/plotly-basic-*", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/", wait_until="domcontentloaded")
+    page.click("summary.btn-rollback")
+    assert page.locator("#rollback-reason").is_visible()
+    assert "Success rate" in page.locator("#live").inner_text()
+    assert page.locator("#chart-latency .main-svg").count() == 0
+
+    for route in held:
+        route.continue_()
+    page.locator("#chart-latency .main-svg").first.wait_for()
+    page.locator("#chart-success .main-svg").first.wait_for()
