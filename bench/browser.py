@@ -23,18 +23,11 @@ import sys
 
 from bench import control_room
 from bench.harness import ROOT, Bench, Row
+from tests.browser_fixtures import CHROMIUM_ARGS  # the same Chromium as the browser tests
 
 RESULTS = 50_000  # about 2.4 h of history at the control room item's rate: charts have lines
 MAX_BYTES = 1.5 * 1024 * 1024
 MAX_SECONDS = 1.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Before any page script: note when Plotly has drawn both charts, and when the rollback
 # confirmation opens.
 CHARTS_DRAWN = """

@@ -84,7 +84,9 @@ def gunicorn(tmp_path, **env: str):
     port = free_port()
     log_path = tmp_path / f"gunicorn-{port}.log"
     args = [sys.executable, "-m", "gunicorn", "golive_site.wsgi", "-b", f"127.0.0.1:{port}"]
-    args += ["-w", "2", "-k", "gthread", "--threads", "4", "--graceful-timeout", "3"]
+    # Idle keep-alive longer than httpx keeps a connection (5 s): the client drops it first, so a
+    # request never goes out on a connection the server is closing.
+    args += ["-w", "2", "-k", "gthread", "--threads", "4", "--graceful-timeout", "3", "--keep-alive", "30"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(args, cwd=ROOT, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
