@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.db import connection
 
@@ -111,3 +113,17 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, message: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def logged_in_client(base_url: str, username: str, *, timeout: float = 30) -> httpx.Client:
+    """An HTTP client logged in through the login form, as a browser would be (session + CSRF)."""
+    from tests.factories import PASSWORD
+
+    client = httpx.Client(base_url=base_url, timeout=timeout)
+    page = client.get("/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/login/", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302, response.text[:500]
+    return client

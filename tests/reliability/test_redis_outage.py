@@ -5,15 +5,13 @@ During the outage: logins and pages work, a rollback answers 200 in under 2 s an
 0 % within 1 s. After Redis returns: every queued webhook arrives within 60 s, none twice."""
 
 import os
-import re
 import time
 
 import httpx
 import pytest
 
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus, RollbackHook, new_webhook_secret
-from tests.factories import PASSWORD
-from tests.processes import _stop, celery_beat, celery_worker, free_port, wait_until
+from tests.processes import _stop, celery_beat, celery_worker, free_port, logged_in_client, wait_until
 from tests.rollout.conftest import gunicorn
 from tests.rollout.receiver import webhook_receiver
 from tests.rollout.test_rollback_broker_down import _pong, redis_server
@@ -21,17 +19,6 @@ from tests.security.world import put_live
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 OUTAGE_SECONDS = float(os.environ.get("GOLIVE_TEST_REDIS_OUTAGE_SECONDS", "60"))
-
-
-def _login(url: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=10)
-    page = client.get("/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = client.post(
-        "/login/", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
-    assert response.status_code == 302, response.text[:500]
-    return client
 
 
 def test_a_redis_outage_keeps_golive_working_and_loses_no_webhook(tmp_path, migration, ops, oncall):
@@ -62,7 +49,7 @@ def test_a_redis_outage_keeps_golive_working_and_loses_no_webhook(tmp_path, migr
             assert not _pong(port)
 
             # Pages and logins keep working.
-            browser = _login(server.url, ops.username)
+            browser = logged_in_client(server.url, ops.username, timeout=10)
             assert browser.get(f"/migrations/{migration.slug}/").status_code == 200
             assert browser.get(f"/migrations/{migration.slug}/control-room/").status_code == 200
 

@@ -1,6 +1,5 @@
 """30 concurrent rollback requests (the button and the API, against gunicorn) make exactly one rollback."""
 
-import re
 import threading
 
 import httpx
@@ -10,27 +9,17 @@ from django.contrib.auth import get_user_model
 from migrations_app.incidents.models import Incident
 from migrations_app.models import AuditEvent, MigrationStatus
 from migrations_app.rollout.models import Rollback, TrafficChange
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.processes import logged_in_client
 from tests.rollout.conftest import put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _logged_in(base_url: str, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=30)
-    page = client.get("/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = client.post(
-        "/login/", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
-    assert response.status_code == 302, response.text[:500]
-    return client
-
-
 def test_30_concurrent_rollbacks_make_exactly_one(golive_server, migration, oncall, oncall_operate_token):
     put_live(migration, 50)
     others = [make_user(f"oncall-{n}", groups=("On-call",)) for n in range(4)]
-    browsers = [_logged_in(golive_server.url, user.username) for user in [oncall, *others]]
+    browsers = [logged_in_client(golive_server.url, user.username) for user in [oncall, *others]]
     csrf = {id(b): b.cookies["csrftoken"] for b in browsers}
     start = threading.Barrier(30)
     results: list[tuple[str, int, str]] = []
