@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 from bench import control_room
-from bench.harness import ROOT, Bench, Row
+from bench.harness import ROOT, Bench, Row, median
 from tests.browser_fixtures import CHROMIUM_ARGS  # the same Chromium as the browser tests
 
 RESULTS = 50_000  # about 2.4 h of history at the control room item's rate: charts have lines
@@ -141,7 +141,7 @@ def _num(value) -> str:
 
 
 def _median(loads: list[dict], key: str) -> float:
-    return sorted(load[key] for load in loads)[len(loads) // 2]
+    return median([load[key] for load in loads])
 
 
 def _collectstatic(bench: Bench) -> None:
