@@ -258,8 +258,13 @@ LOGGING = {
 GOLIVE_VERSION = env.str("GOLIVE_VERSION", default="")
 
 # --- Monitoring: probes, KPIs, guardrails (migrations_app.monitoring) ------------------------
-# Networks probes may call although they are not public (CIDRs). The local demo probes itself.
-GOLIVE_PROBE_ALLOWLIST = env.list("GOLIVE_PROBE_ALLOWLIST", default=["127.0.0.1/32"] if DEBUG else [])
+# Networks golive may call although they are not public (CIDRs): probes, channels, Telegram,
+# rollback hooks and Prometheus alike (migrations_app.outbound). The local demo probes itself.
+# GOLIVE_PROBE_ALLOWLIST is the old name of the variable, read when the new one is not set.
+GOLIVE_OUTBOUND_ALLOWLIST = env.list(
+    "GOLIVE_OUTBOUND_ALLOWLIST",
+    default=env.list("GOLIVE_PROBE_ALLOWLIST", default=["127.0.0.1/32"] if DEBUG else []),
+)
 GOLIVE_PROBE_CA_FILE = env.str("GOLIVE_PROBE_CA_FILE", default="")  # extra CA for TLS probes
 GOLIVE_PROBE_DISPATCH_SECONDS = env.float("GOLIVE_PROBE_DISPATCH_SECONDS", default=1.0)
 GOLIVE_RAW_RETENTION_HOURS = env.int("GOLIVE_RAW_RETENTION_HOURS", default=48)

@@ -6,23 +6,23 @@ variable the channel names at delivery time, so it is never stored in the databa
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from migrations_app import audit
+from migrations_app import audit, outbound
 from migrations_app.audit import Actor
 from migrations_app.incidents.models import ChannelKind, NotificationChannel
 from migrations_app.models import Migration
-from migrations_app.rollout import outbox
+from migrations_app.rollout import outbox, webhooks
 from migrations_app.rollout.models import OutboxMessage
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_SECONDS = 10.0
 
 
 class ChannelDeliveryError(Exception):
@@ -115,12 +115,14 @@ def _post(url: str, body: dict, *, secret_to_hide: str) -> None:
     def scrub(text: str) -> str:
         return text.replace(secret_to_hide, "<token>") if secret_to_hide else text
 
+    content = json.dumps(body).encode()
+    headers = {"content-type": "application/json", "user-agent": "golive-notify/1"}
     try:
-        response = httpx.post(url, json=body, timeout=TIMEOUT, follow_redirects=False)
-    except httpx.HTTPError as error:  # the message may carry the URL, and with it the token
-        raise ChannelDeliveryError(scrub(f"{type(error).__name__}: {error}")) from None
-    if not 200 <= response.status_code < 300:
-        raise ChannelDeliveryError(scrub(f"HTTP {response.status_code}: {response.text[:200]}"))
+        answer = outbound.post(url, content=content, headers=headers, timeout=TIMEOUT_SECONDS)
+        webhooks.raise_unless_accepted(answer, ChannelDeliveryError)
+    except (outbound.OutboundRefused, outbound.OutboundTransportError, ChannelDeliveryError) as error:
+        # the message may carry the URL, and with it the token
+        raise ChannelDeliveryError(scrub(str(error))) from None
 
 
 @transaction.atomic

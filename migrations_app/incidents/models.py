@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from migrations_app.outbound import validate_outbound_url
+
 
 class Severity(models.TextChoices):
     SEV1 = "sev1", "SEV1 - critical"
@@ -134,7 +136,11 @@ class NotificationChannel(models.Model):
         blank=True, help_text="E-mail: recipient addresses, one per line or comma-separated."
     )
     url = models.URLField(
-        "URL", max_length=500, blank=True, help_text="Slack-compatible or signed webhook: where to POST."
+        "URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_outbound_url],
+        help_text="Slack-compatible or signed webhook: where to POST.",
     )
     secret = models.CharField(
         max_length=100, default=_new_secret, blank=True, help_text="Signed webhook: whsec_… signing secret."

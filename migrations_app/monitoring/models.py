@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from migrations_app.models import Migration
+from migrations_app.outbound import validate_outbound_url
 
 METRIC_VALIDATOR = RegexValidator(
     r"^[a-z0-9][a-z0-9_.:-]{0,79}$",
@@ -41,7 +42,7 @@ class Probe(models.Model):
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="probes")
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=24, choices=ProbeKind.choices, default=ProbeKind.HTTP_HEALTH)
-    url = models.URLField("URL", max_length=500)
+    url = models.URLField("URL", max_length=500, validators=[validate_outbound_url])
     method = models.CharField(max_length=7, default="GET", choices=[(m, m) for m in ("GET", "HEAD", "POST")])
     # Header values may contain ${NAME}: read from the worker's environment when the probe runs,
     # so the secret itself never reaches the database, a page or a log.

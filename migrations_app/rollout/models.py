@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from migrations_app.outbound import validate_outbound_url
+
 DEFAULT_STEPS = [5, 25, 50, 100]
 DEFAULT_SOAK_MINUTES = 24 * 60
 
@@ -144,7 +146,7 @@ class RollbackHook(models.Model):
         "migrations_app.Migration", on_delete=models.CASCADE, related_name="rollback_hooks"
     )
     name = models.CharField(max_length=80, help_text="e.g. Deploy pipeline, Load balancer API")
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[validate_outbound_url])
     secret = models.CharField(
         max_length=100, default=new_webhook_secret, help_text="whsec_... signing secret"
     )

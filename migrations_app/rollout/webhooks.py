@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+from migrations_app import outbound
+
+TIMEOUT_SECONDS = 10.0
 
 
 class WebhookRejected(Exception):
@@ -28,11 +29,16 @@ def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]
 
 
 def send(message) -> None:
-    """POST the row's payload to its URL; any answer but 2xx is a failure to retry."""
+    """POST the row's payload to its URL through the outbound guard (checked again now: a name
+    can resolve differently than at save); any answer but 2xx is a failure to retry."""
     body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True)
     headers = signed_headers(secret=message.secret, message_id=str(message.pk), body=body)
-    response = httpx.post(
-        message.target, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False
-    )
-    if not 200 <= response.status_code < 300:
-        raise WebhookRejected(f"HTTP {response.status_code}: {response.text[:200]}")
+    answer = outbound.post(message.target, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS)
+    raise_unless_accepted(answer, WebhookRejected)
+
+
+def raise_unless_accepted(answer: outbound.Answer, error: type[Exception]) -> None:
+    if 300 <= answer.status_code < 400:
+        raise error(f"HTTP {answer.status_code}: redirect to {answer.location[:200]!r} not followed")
+    if not 200 <= answer.status_code < 300:
+        raise error(f"HTTP {answer.status_code}: {answer.text[:200]}")

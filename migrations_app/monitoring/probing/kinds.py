@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from migrations_app.monitoring.probing import loop, net
 from migrations_app.monitoring.probing.jsonpath import JsonPathError, extract
@@ -256,8 +256,18 @@ def _number(value) -> float:
     return number
 
 
+def prometheus_query_url(base: str, query: str) -> str:
+    """The instant-query URL under `base` (Prometheus HTTP API, /api/v1/query), built from the
+    parsed base so its host can never be shifted by what the base's query or fragment holds;
+    the outbound guard checks the result again before calling it."""
+    parts = urlsplit(base)
+    params = [*parse_qsl(parts.query, keep_blank_values=True), ("query", query)]
+    path = parts.path.rstrip("/") + "/api/v1/query"
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(params), ""))
+
+
 async def _prometheus(spec: ProbeSpec, secrets: _Secrets, resolver) -> Outcome:
-    url = spec.url.rstrip("/") + "/api/v1/query?" + urlencode({"query": spec.query})
+    url = prometheus_query_url(spec.url, spec.query)
     resp = await net.request(
         "GET", url, headers=_headers(spec, secrets), timeout=spec.timeout, resolver=resolver
     )
