@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
 from django.utils import timezone
 
+from migrations_app import csv_export
 from migrations_app.incidents import selectors, success
 from migrations_app.incidents.models import Announcement, Incident
 from migrations_app.models import AuditEvent, Migration
@@ -119,11 +119,10 @@ def rows(data: dict) -> list[dict]:
 
 def as_csv(data: dict) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["section", "at", "who", "what", "detail"])
+    writer = csv_export.dict_writer(buffer, fieldnames=["section", "at", "who", "what", "detail"])
     writer.writeheader()
     for row in rows(data):
-        # Cells starting with = + - @ would run as formulas in a spreadsheet.
-        writer.writerow({k: ("'" + v if v[:1] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow(row)
     return buffer.getvalue()
 
 
