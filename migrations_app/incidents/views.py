@@ -426,7 +426,11 @@ def _public_migration(slug: str) -> Migration:
 
 @require_GET
 def status_page(request, slug):
-    data = selectors.status_page(_public_migration(slug))
+    try:
+        migration = _public_migration(slug)
+    except Http404:
+        return render(request, "incidents/status_page_off.html", {"slug": slug}, status=404)
+    data = selectors.status_page(migration)
     response = render(request, "incidents/status_page.html", {"status": data, "slug": slug})
     response["Cache-Control"] = "public, max-age=30"
     return response
