@@ -6,25 +6,38 @@ BIN := $(VENV)/bin
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/golive} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
-.PHONY: run test bench lint format lock clean
+PIP ?= $(BIN)/pip
+
+.PHONY: run deps test bench lint format lock audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed-run: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# The stamps are named after the content of the requirements they installed, not their time: a
+# git checkout, a pull or `make lock` that leaves the pins as they were installs nothing again.
+pins = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('$(1)', 'rb').read()).hexdigest()[:16])")
+RUN_STAMP := $(VENV)/.installed-run-$(call pins,requirements.txt)
+DEV_STAMP := $(VENV)/.installed-dev-$(call pins,requirements-dev.txt)
+
+$(RUN_STAMP): | $(BIN)/python
+	$(PIP) install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-run*
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@ $(VENV)/.installed-run
+# requirements-dev.txt pins everything requirements.txt does, at the same versions.
+$(DEV_STAMP): | $(BIN)/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-dev* $(VENV)/.installed-run*
+	touch $@ $(RUN_STAMP)
+
+deps: $(RUN_STAMP)
 
 # The demo provider stands in for the payment provider; the demo migrations' probes call it.
 DEMO_ENV := GOLIVE_DEMO_PROVIDER_URL=http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001} \
 	DEMO_PROVIDER_API_KEY=$${DEMO_PROVIDER_API_KEY:-demo-provider-key}
 
-run: $(VENV)/.installed-run
+run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000} \
 		--provider-url http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001}
@@ -35,28 +48,34 @@ run: $(VENV)/.installed-run
 	@echo
 	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
-test: $(VENV)/.installed-dev
+test: $(DEV_STAMP)
 	bash .ci/ensure-services
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Speed and size targets next to their baselines; writes docs/benchmarks.md (about 20 minutes).
 # BENCH_ARGS=--smoke checks the harness in a minute or two (CI); --only ofrep,probes picks items.
-bench: $(VENV)/.installed-dev
+bench: $(DEV_STAMP)
 	bash .ci/ensure-services
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(VENV)/.installed-dev
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed-dev
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: $(VENV)/.installed-dev
+lock: $(DEV_STAMP)
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --no-header requirements.in -o requirements.txt
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --no-header requirements-dev.in -o requirements-dev.txt
+
+# Known vulnerabilities in the pinned requirements (PyPI's advisory data, via pip-audit). --strict
+# fails when a pin cannot be checked too: an unreachable database is not a clean bill of health.
+audit: $(DEV_STAMP)
+	$(BIN)/pip-audit --strict --disable-pip --no-deps --progress-spinner off \
+		-r requirements.txt -r requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

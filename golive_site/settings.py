@@ -124,6 +124,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's schedule state lives with the other local files, not in the working directory.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 # A publish must not hang a request when the broker is down: the outbox row is already
 # committed and the dispatcher will pick it up later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
