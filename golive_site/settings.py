@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "golive_site.middleware.RequestContextMiddleware",
+    "golive_site.login_throttle.LoginThrottleMiddleware",  # password spraying, per address
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +167,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
+# Every failed login is also logged (axes' AccessFailureLog): the spraying throttle counts them.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Password spraying (golive_site/login_throttle.py): after this many failed logins from one address
+# across all user names within the window, every login from that address is paused (429).
+GOLIVE_LOGIN_THROTTLE_FAILURES = env.int("GOLIVE_LOGIN_THROTTLE_FAILURES", default=20)
+GOLIVE_LOGIN_THROTTLE_MINUTES = env.int("GOLIVE_LOGIN_THROTTLE_MINUTES", default=15)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "migrations_app:list"
 LOGOUT_REDIRECT_URL = "login"
