@@ -43,17 +43,23 @@ def _make_run_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _group_members(pgid: int) -> list[int]:
-    members = []
+def _started_by(marker: bytes) -> list[int]:
+    """Every live process whose environment holds `marker` (this run's DATABASE_URL): honcho puts
+    each child in a session of its own, so the process group alone would miss them."""
+    found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0") and _alive(entry):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def _alive(entry: Path) -> bool:
+    return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +68,7 @@ def make_run(tmp_path_factory):
     in a process group of its own as a terminal would run it."""
     tmp = tmp_path_factory.mktemp("make-run")
     env = _make_run_env(tmp)
+    marker = f"DATABASE_URL={env['DATABASE_URL']}".encode()
     base = f"http://127.0.0.1:{env['GOLIVE_PORT']}"
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -78,10 +85,16 @@ def make_run(tmp_path_factory):
     )
     try:
         wait_until(lambda: _answers(f"{base}/health"), timeout=60, interval=0.2, message="the web server")
-        yield {"base": base, "honcho": honcho, "log": tmp / "honcho.log", "db": tmp / "golive.sqlite3"}
+        yield {
+            "base": base,
+            "honcho": honcho,
+            "log": tmp / "honcho.log",
+            "db": tmp / "golive.sqlite3",
+            "marker": marker,
+        }
     finally:
-        if honcho.poll() is None or _group_members(honcho.pid):
-            os.killpg(honcho.pid, signal.SIGKILL)  # only when the test failed before its own Ctrl-C
+        for pid in _started_by(marker):  # only when a test failed before its own Ctrl-C
+            os.kill(pid, signal.SIGKILL)
         honcho.wait(timeout=10)
         log.close()
 
@@ -136,14 +149,12 @@ def test_it_answers_50_simultaneous_rollback_clicks_without_resetting_a_connecti
 
 
 def test_ctrl_c_stops_every_process_within_5_seconds_without_a_forced_kill(make_run):
-    honcho = make_run["honcho"]
-    members = _group_members(honcho.pid)
-    assert len(members) >= 5, members  # honcho, web (master and workers), worker, beat, provider
+    honcho, marker = make_run["honcho"], make_run["marker"]
+    started = _started_by(marker)
+    assert len(started) >= 8, started  # honcho, web (master, 2 workers), 2 workers, beat, provider
     pressed = time.monotonic()
     os.killpg(honcho.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends to the foreground group
-    wait_until(
-        lambda: not _group_members(honcho.pid), timeout=8, interval=0.05, message="every process to exit"
-    )
+    wait_until(lambda: not _started_by(marker), timeout=8, interval=0.05, message="every process to exit")
     took = time.monotonic() - pressed
     honcho.wait(timeout=2)
     output = make_run["log"].read_text(errors="replace")
