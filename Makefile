@@ -74,8 +74,7 @@ lock: $(DEV_STAMP)
 # Known vulnerabilities in the pinned requirements (PyPI's advisory data, via pip-audit). --strict
 # fails when a pin cannot be checked too: an unreachable database is not a clean bill of health.
 audit: $(DEV_STAMP)
-	$(BIN)/pip-audit --strict --disable-pip --no-deps --progress-spinner off \
-		-r requirements.txt -r requirements-dev.txt
+	$(BIN)/python .ci/audit.py
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts
