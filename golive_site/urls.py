@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("migrations/<slug:slug>/control-room/", include("migrations_app.monitoring.urls")),
+    path("migrations/<slug:slug>/rollback-hooks/", include("migrations_app.rollout.hook_urls")),
     path("migrations/<slug:slug>/webhook-receipt/", include("migrations_app.inbound.urls")),
     path("migrations/<slug:slug>/", include("migrations_app.incidents.urls")),
     path("migrations/", include("migrations_app.urls")),

@@ -282,13 +282,19 @@ def add_subscriber(migration: Migration, *, by: Actor, email: str) -> StatusSubs
         raise ValidationError({"email": "Enter a valid e-mail address."}) from None
     subscriber, created = StatusSubscriber.objects.get_or_create(migration=migration, email=email)
     if created:
-        audit.record(by, "subscriber.added", subscriber, migration=migration)
+        audit.record(by, "subscriber.added", subscriber, migration=migration, after={"email": email})
     return subscriber
 
 
 @transaction.atomic
 def remove_subscriber(subscriber: StatusSubscriber, *, by: Actor) -> None:
-    audit.record(by, "subscriber.removed", subscriber, migration=subscriber.migration)
+    audit.record(
+        by,
+        "subscriber.removed",
+        subscriber,
+        migration=subscriber.migration,
+        before={"email": subscriber.email},
+    )
     subscriber.delete()
 
 
