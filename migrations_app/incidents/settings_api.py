@@ -147,7 +147,7 @@ def _channel(request, channel_id: int) -> NotificationChannel:
 
 @router.get(
     "/channels",
-    response=answers({200: list[ChannelOut]}, 401, 403),
+    response=answers({200: list[ChannelOut]}, 400, 401, 403),
     summary="List notification channels (Admin)",
 )
 @paginate(LimitOffsetPagination)
@@ -263,7 +263,7 @@ def _subscriber_out(subscriber: StatusSubscriber) -> dict:
 
 @router.get(
     "/migrations/{slug}/subscribers",
-    response=answers({200: list[SubscriberOut]}, 401, 403, 404),
+    response=answers({200: list[SubscriberOut]}, 400, 401, 403, 404),
     summary="List the migration's status subscribers",
 )
 @paginate(LimitOffsetPagination)

@@ -154,7 +154,7 @@ def _probe(request, probe_id: int, action: str) -> Probe:
 
 @router.get(
     "/migrations/{slug}/probes",
-    response=answers({200: list[ProbeOut]}, 401, 403, 404),
+    response=answers({200: list[ProbeOut]}, 400, 401, 403, 404),
     summary="List a migration's probes with their last result",
 )
 @paginate(LimitOffsetPagination)
@@ -187,7 +187,7 @@ def get_probe(request, probe_id: int):
 )
 def update_probe(request, probe_id: int, payload: ProbeUpdate):
     probe = _probe(request, probe_id, "manage_migration")
-    current = ProbeIn.model_validate(_out(probe), from_attributes=False).model_dump(mode="json")
+    current = {name: getattr(probe, name) for name in ProbeIn.model_fields}
     values = current | payload.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     form = _valid_form(values, migration=probe.migration, probe=Probe.objects.get(pk=probe.pk))
     probe = services.update_probe(probe, by=Actor.for_token(request.auth), **form.service_fields())

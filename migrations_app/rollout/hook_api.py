@@ -87,7 +87,7 @@ def _hook(request, hook_id: int) -> RollbackHook:
 
 @router.get(
     "/migrations/{slug}/rollback-hooks",
-    response=answers({200: list[HookOut]}, 401, 403, 404),
+    response=answers({200: list[HookOut]}, 400, 401, 403, 404),
     summary="List a migration's rollback hooks (Admin)",
 )
 @paginate(LimitOffsetPagination)
