@@ -12,6 +12,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_paging import refuse_unknown_query
 from migrations_app.audit import Actor
 from migrations_app.incidents import announcements, channels, forms
 from migrations_app.incidents.models import ChannelKind, NotificationChannel, StatusPage, StatusSubscriber
@@ -99,7 +100,9 @@ class StatusPageOut(Schema):
 
 
 class SubscriberIn(Schema):
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^\x00\s]+@[^\x00\s]+$")
+    email: str = Field(
+        min_length=3, max_length=254, pattern=r"^[^\x00]*@[^\x00]*$", examples=["reader@example.com"]
+    )
 
 
 class SubscriberOut(Schema):
@@ -152,6 +155,7 @@ def _channel(request, channel_id: int) -> NotificationChannel:
 )
 @paginate(LimitOffsetPagination)
 def list_channels(request):
+    refuse_unknown_query(request)
     access.require(request.auth.user, "edit_channels")
     return [_channel_out(c) for c in NotificationChannel.objects.prefetch_related("migrations")]
 
@@ -175,7 +179,7 @@ def create_channel(request, payload: ChannelIn):
 
 @router.get(
     "/channels/{channel_id}",
-    response=answers({200: ChannelOut}, 401, 403, 404),
+    response=answers({200: ChannelOut}, 400, 401, 403, 404),
     summary="One channel (Admin)",
 )
 def get_channel(request, channel_id: int):
@@ -200,7 +204,7 @@ def update_channel(request, channel_id: int, payload: ChannelUpdate):
 
 @router.post(
     "/channels/{channel_id}/test",
-    response=answers({202: Queued}, 401, 403, 404),
+    response=answers({202: Queued}, 400, 401, 403, 404),
     summary="Send a test notification through the channel (Admin)",
 )
 def test_channel(request, channel_id: int):
@@ -209,7 +213,9 @@ def test_channel(request, channel_id: int):
 
 
 @router.delete(
-    "/channels/{channel_id}", response=answers({204: None}, 401, 403, 404), summary="Delete a channel (Admin)"
+    "/channels/{channel_id}",
+    response=answers({204: None}, 400, 401, 403, 404),
+    summary="Delete a channel (Admin)",
 )
 def delete_channel(request, channel_id: int):
     channels.delete_channel(_channel(request, channel_id), by=Actor.for_token(request.auth))
@@ -268,6 +274,7 @@ def _subscriber_out(subscriber: StatusSubscriber) -> dict:
 )
 @paginate(LimitOffsetPagination)
 def list_subscribers(request, slug: str):
+    refuse_unknown_query(request)
     migration = _migration(request, slug, "view")
     return [_subscriber_out(s) for s in StatusSubscriber.objects.filter(migration=migration)]
 
@@ -290,7 +297,7 @@ def add_subscriber(request, slug: str, payload: SubscriberIn):
 
 @router.delete(
     "/migrations/{slug}/subscribers/{subscriber_id}",
-    response=answers({204: None}, 401, 403, 404),
+    response=answers({204: None}, 400, 401, 403, 404),
     summary="Remove a subscriber",
 )
 def remove_subscriber(request, slug: str, subscriber_id: int):

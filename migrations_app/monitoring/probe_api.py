@@ -7,17 +7,16 @@ JSONPath, an address probes may not call) answers 409 naming the field."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
-from pydantic import StringConstraints
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_paging import refuse_unknown_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.monitoring import probe_settings, services
@@ -29,8 +28,11 @@ router = Router(auth=TokenAuth(scope="operate"), tags=["probes"])
 # The form's text fields and the API's structured ones.
 _FORM_NAMES = {"headers_text": "headers", "expected_json_text": "expected_json"}
 _ONE_LINE = r"^[^\x00\r\n]*$"
-HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,60}$")]
-HeaderValue = Annotated[str, StringConstraints(max_length=500, pattern=_ONE_LINE)]
+
+
+class Header(Schema):
+    name: str = Field(pattern=r"^[A-Za-z0-9-]{1,60}$", examples=["Authorization"])
+    value: str = Field(max_length=500, pattern=_ONE_LINE, examples=["Bearer ${PROVIDER_API_KEY}"])
 
 
 class JsonCheck(Schema):
@@ -45,8 +47,9 @@ class ProbeIn(Schema):
         min_length=1, max_length=500, pattern=_ONE_LINE, examples=["https://api.example.com/health"]
     )
     method: str = Field("GET", pattern="^(GET|HEAD|POST)$")
-    headers: dict[HeaderName, HeaderValue] = Field(
-        default_factory=dict,
+    headers: list[Header] = Field(
+        default_factory=list,
+        max_length=30,
         description="Header values may use ${VARIABLE} (the worker's environment); secret-looking "
         "headers must.",
     )
@@ -73,7 +76,7 @@ class ProbeUpdate(Schema):
     kind: ProbeKind | None = None
     url: str | None = Field(None, min_length=1, max_length=500, pattern=_ONE_LINE)
     method: str | None = Field(None, pattern="^(GET|HEAD|POST)$")
-    headers: dict[HeaderName, HeaderValue] | None = None
+    headers: list[Header] | None = Field(None, max_length=30)
     expected_statuses: str | None = Field(None, max_length=80, pattern=_ONE_LINE)
     expected_json: list[JsonCheck] | None = Field(None, max_length=20)
     json_path: str | None = Field(None, max_length=200, pattern=_ONE_LINE)
@@ -95,7 +98,7 @@ class ProbeOut(Schema):
     kind: str
     url: str
     method: str
-    headers: dict[str, str]
+    headers: list[Header]
     expected_statuses: str
     expected_json: list[JsonCheck]
     json_path: str
@@ -115,15 +118,19 @@ class ProbeOut(Schema):
     consecutive_errors: int
 
 
+def _headers(probe: Probe) -> list[dict]:
+    return [{"name": name, "value": value} for name, value in (probe.headers or {}).items()]
+
+
 def _out(probe: Probe) -> dict:
     fields = {name: getattr(probe, name) for name in ProbeOut.model_fields if name != "migration"}
-    return fields | {"id": probe.pk, "migration": probe.migration.slug}
+    return fields | {"id": probe.pk, "migration": probe.migration.slug, "headers": _headers(probe)}
 
 
 def _as_form_data(values: dict) -> dict:
     """The page's form fields from the API's values (lists of lines for the text fields)."""
     data = {k: v for k, v in values.items() if k not in ("headers", "expected_json", "enabled")}
-    data["headers_text"] = "\n".join(f"{k}: {v}" for k, v in values.get("headers", {}).items())
+    data["headers_text"] = "\n".join(f"{h['name']}: {h['value']}" for h in values.get("headers", []))
     data["expected_json_text"] = "\n".join(
         f"{check['path']} == {check['equals']}" for check in values.get("expected_json", [])
     )
@@ -159,6 +166,7 @@ def _probe(request, probe_id: int, action: str) -> Probe:
 )
 @paginate(LimitOffsetPagination)
 def list_probes(request, slug: str):
+    refuse_unknown_query(request)
     migration = _migration(request, slug, "view")
     return [_out(p) for p in Probe.objects.filter(migration=migration).select_related("migration")]
 
@@ -175,7 +183,7 @@ def create_probe(request, slug: str, payload: ProbeIn):
     return Status(201, _out(probe))
 
 
-@router.get("/probes/{probe_id}", response=answers({200: ProbeOut}, 401, 403, 404), summary="One probe")
+@router.get("/probes/{probe_id}", response=answers({200: ProbeOut}, 400, 401, 403, 404), summary="One probe")
 def get_probe(request, probe_id: int):
     return _out(_probe(request, probe_id, "view"))
 
@@ -187,7 +195,7 @@ def get_probe(request, probe_id: int):
 )
 def update_probe(request, probe_id: int, payload: ProbeUpdate):
     probe = _probe(request, probe_id, "manage_migration")
-    current = {name: getattr(probe, name) for name in ProbeIn.model_fields}
+    current = {name: getattr(probe, name) for name in ProbeIn.model_fields} | {"headers": _headers(probe)}
     values = current | payload.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     form = _valid_form(values, migration=probe.migration, probe=Probe.objects.get(pk=probe.pk))
     probe = services.update_probe(probe, by=Actor.for_token(request.auth), **form.service_fields())
@@ -196,7 +204,7 @@ def update_probe(request, probe_id: int, payload: ProbeUpdate):
 
 @router.delete(
     "/probes/{probe_id}",
-    response=answers({204: None}, 401, 403, 404),
+    response=answers({204: None}, 400, 401, 403, 404),
     summary="Delete a probe with its results, and the KPIs and guardrails built on it",
 )
 def delete_probe(request, probe_id: int):

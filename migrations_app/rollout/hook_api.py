@@ -12,6 +12,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_paging import refuse_unknown_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.rollout import hooks
@@ -92,6 +93,7 @@ def _hook(request, hook_id: int) -> RollbackHook:
 )
 @paginate(LimitOffsetPagination)
 def list_hooks(request, slug: str):
+    refuse_unknown_query(request)
     migration = _migration(request, slug)
     return [_out(h) for h in RollbackHook.objects.filter(migration=migration).select_related("migration")]
 
@@ -110,7 +112,7 @@ def create_hook(request, slug: str, payload: HookIn):
 
 @router.get(
     "/rollback-hooks/{hook_id}",
-    response=answers({200: HookOut}, 401, 403, 404),
+    response=answers({200: HookOut}, 400, 401, 403, 404),
     summary="One rollback hook (Admin)",
 )
 def get_hook(request, hook_id: int):
@@ -132,7 +134,7 @@ def update_hook(request, hook_id: int, payload: HookUpdate):
 
 @router.post(
     "/rollback-hooks/{hook_id}/rotate",
-    response=answers({200: HookWithSecret}, 401, 403, 404),
+    response=answers({200: HookWithSecret}, 400, 401, 403, 404),
     summary="Give a rollback hook a new signing secret, shown in this answer only (Admin)",
 )
 def rotate_hook(request, hook_id: int):
@@ -143,7 +145,7 @@ def rotate_hook(request, hook_id: int):
 
 @router.delete(
     "/rollback-hooks/{hook_id}",
-    response=answers({204: None}, 401, 403, 404),
+    response=answers({204: None}, 400, 401, 403, 404),
     summary="Delete a rollback hook (Admin)",
 )
 def delete_hook(request, hook_id: int):

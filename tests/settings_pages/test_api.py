@@ -64,7 +64,11 @@ def test_the_page_rules_apply_with_the_field_named(client, migration, ops, beare
         "post",
         url,
         auth,
-        {"name": "P", "url": "http://127.0.0.1:9/", "headers": {"Authorization": "Bearer abc"}},
+        {
+            "name": "P",
+            "url": "http://127.0.0.1:9/",
+            "headers": [{"name": "Authorization", "value": "Bearer abc"}],
+        },
     )
     assert secret_header.status_code == 409 and fields(secret_header) == {"headers"}
     out_of_range = call(
@@ -211,3 +215,8 @@ def test_webhook_receipt_is_set_up_and_rotated_through_the_api(client, migration
     endpoint.refresh_from_db()
     assert rotated.json()["secret"] == endpoint.secret != first.json()["secret"]
     assert call(client, "get", url, bearer_for(pm)).json()["secret"] is None
+
+
+def test_a_list_refuses_an_unknown_query_parameter_by_name(client, migration, ops, bearer_for):
+    answer = call(client, "get", f"/api/v1/migrations/{migration.slug}/probes?limt=5", bearer_for(ops))
+    assert answer.status_code == 400 and fields(answer) == {"limt"}
