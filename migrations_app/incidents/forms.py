@@ -92,6 +92,7 @@ class SubscriberForm(forms.Form):
 class StatusPageForm(forms.Form):
     enabled = forms.BooleanField(required=False)
     public_name = forms.CharField(max_length=120, required=False)
+    show_history = forms.BooleanField(required=False)
 
 
 class ChannelForm(forms.ModelForm):

@@ -91,11 +91,15 @@ class Queued(Schema):
 class StatusPageIn(Schema):
     enabled: bool
     public_name: str = Field("", max_length=120, pattern=_LINE, description="The service name users know.")
+    show_history: bool = Field(
+        True, description="Also list the last 90 days' resolved incidents and notices."
+    )
 
 
 class StatusPageOut(Schema):
     enabled: bool
     public_name: str
+    show_history: bool
     public_url: str = Field(description="Where the public page answers while it is enabled.")
 
 
@@ -236,6 +240,7 @@ def _status_out(request, migration: Migration, page: StatusPage | None) -> dict:
     return {
         "enabled": bool(page and page.enabled),
         "public_name": page.public_name if page else "",
+        "show_history": page.show_history if page else True,
         "public_url": url,
     }
 

@@ -183,6 +183,7 @@ def test_the_status_page_settings_follow_the_announcement_right(client, migratio
     assert call(client, "get", url, bearer_for(oncall)).json()["public_name"] == "Card payments"
     row = AuditEvent.objects.get(action="status_page.changed")
     assert row.before == {"enabled": False, "public_name": ""} and row.after["enabled"] is True
+    assert call(client, "get", url, bearer_for(pm)).json()["show_history"] is True
 
 
 def test_subscribers_are_added_listed_and_removed(client, migration, pm, oncall, bearer_for):
