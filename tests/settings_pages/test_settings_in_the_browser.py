@@ -27,7 +27,7 @@ def test_an_admin_adds_a_probe_and_a_rollback_hook_from_the_migration_page(
     login(admin_user)
     page.goto(f"{live_server.url}/migrations/{migration.slug}/")
     screenshot("settings-migration-page")
-    page.get_by_role("link", name="Probes").click()
+    page.locator("#settings").get_by_role("link", name="Probes").click()
     page.get_by_role("link", name="Add a probe").first.click()
     page.fill("#id_name", "Provider health")
     page.fill("#id_url", "http://127.0.0.1:9/health")
@@ -43,7 +43,7 @@ def test_an_admin_adds_a_probe_and_a_rollback_hook_from_the_migration_page(
     assert "Provider health" in page.locator("#probes").inner_text()
 
     page.goto(f"{live_server.url}/migrations/{migration.slug}/")
-    page.get_by_role("link", name="Rollback hooks").click()
+    page.locator("#settings").get_by_role("link", name="Rollback hooks").click()
     page.fill("#id_name", "Deploy pipeline")
     page.fill("#id_url", "https://deploy.example.com/golive")
     page.get_by_role("button", name="Add rollback hook").click()
@@ -66,7 +66,7 @@ def test_an_admin_sets_up_webhook_receipt_and_sees_deliveries(
 ):
     login(admin_user)
     page.goto(f"{live_server.url}/migrations/{migration.slug}/")
-    page.get_by_role("link", name="Webhook receipt").click()
+    page.locator("#settings").get_by_role("link", name="Webhook receipt").click()
     screenshot("settings-webhook-receipt-empty")
     page.get_by_role("button", name="Set up webhook receipt").click()
     secret = page.get_by_test_id("inbound-secret").inner_text()
