@@ -34,12 +34,17 @@ $(DEV_STAMP): | $(BIN)/python
 deps: $(RUN_STAMP)
 
 # The demo provider stands in for the payment provider; the demo migrations' probes call it.
+# Its signed webhooks go to the rolling-out demo migration's own receiving URL, verified with the
+# secret seed_demo gives that migration (the provider's built-in demo secret unless you set one).
+DEMO_WEBHOOK_ENV := DEMO_PROVIDER_WEBHOOK_SECRET=$${DEMO_PROVIDER_WEBHOOK_SECRET:-whsec_Z29saXZlLWRlbW8td2ViaG9vay1zZWNyZXQtMDAwMQ==}
 DEMO_ENV := GOLIVE_DEMO_PROVIDER_URL=http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001} \
-	DEMO_PROVIDER_API_KEY=$${DEMO_PROVIDER_API_KEY:-demo-provider-key}
+	DEMO_PROVIDER_API_KEY=$${DEMO_PROVIDER_API_KEY:-demo-provider-key} \
+	DEMO_PROVIDER_WEBHOOK_URL=$${DEMO_PROVIDER_WEBHOOK_URL:-http://127.0.0.1:$${GOLIVE_PORT:-8000}/inbound/webhook-service/webhooks} \
+	$(DEMO_WEBHOOK_ENV)
 
 run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000} \
+	$(DEMO_WEBHOOK_ENV) $(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$${GOLIVE_PORT:-8000} \
 		--provider-url http://127.0.0.1:$${DEMO_PROVIDER_PORT:-8001}
 	@echo
 	@echo "golive is starting on http://127.0.0.1:$${GOLIVE_PORT:-8000}/  (log in with a demo login above; Ctrl-C stops everything)"

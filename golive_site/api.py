@@ -164,3 +164,19 @@ api.add_router("/", rollout_router)
 from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
 
 api.add_router("/", monitoring_router)
+
+from migrations_app.monitoring.probe_api import router as probe_router  # noqa: E402
+
+api.add_router("/", probe_router)
+
+from migrations_app.rollout.hook_api import router as hook_router  # noqa: E402
+
+api.add_router("/", hook_router)
+
+from migrations_app.incidents.settings_api import router as notification_settings_router  # noqa: E402
+
+api.add_router("/", notification_settings_router)
+
+from migrations_app.inbound.api import router as inbound_router  # noqa: E402
+
+api.add_router("/", inbound_router)

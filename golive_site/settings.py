@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "migrations_app.rollout",
     "migrations_app.monitoring",
     "migrations_app.incidents",
+    "migrations_app.inbound",
     "checklists",
 ]
 

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from golive_site.api import api
 from golive_site.health import health
+from migrations_app.inbound.urls import receiver_urlpatterns
 from migrations_app.incidents.urls import channel_urlpatterns, public_urlpatterns
 
 admin.site.site_header = "golive administration"
@@ -19,10 +20,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("migrations/<slug:slug>/control-room/", include("migrations_app.monitoring.urls")),
+    path("migrations/<slug:slug>/rollback-hooks/", include("migrations_app.rollout.hook_urls")),
+    path("migrations/<slug:slug>/webhook-receipt/", include("migrations_app.inbound.urls")),
     path("migrations/<slug:slug>/", include("migrations_app.incidents.urls")),
     path("migrations/", include("migrations_app.urls")),
     path("notifications/", include(channel_urlpatterns)),
     path("", include(public_urlpatterns)),
+    path("", include(receiver_urlpatterns)),
     path("checklists/", include("checklists.urls")),
     path("api/v1/", api.urls),
 ]

@@ -28,6 +28,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "edit_contacts": (frozenset({Group.ADMIN}), "edit contacts"),
     "edit_templates": (frozenset({Group.ADMIN}), "edit checklist templates"),
     "edit_channels": (frozenset({Group.ADMIN}), "edit notification channels"),
+    "edit_rollback_hooks": (frozenset({Group.ADMIN}), "edit rollback hooks"),
     "manage_incidents": (
         frozenset({Group.OPS, Group.ON_CALL, Group.ADMIN}),
         "open, acknowledge or update incidents",

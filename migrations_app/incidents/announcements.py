@@ -282,22 +282,31 @@ def add_subscriber(migration: Migration, *, by: Actor, email: str) -> StatusSubs
         raise ValidationError({"email": "Enter a valid e-mail address."}) from None
     subscriber, created = StatusSubscriber.objects.get_or_create(migration=migration, email=email)
     if created:
-        audit.record(by, "subscriber.added", subscriber, migration=migration)
+        audit.record(by, "subscriber.added", subscriber, migration=migration, after={"email": email})
     return subscriber
 
 
 @transaction.atomic
 def remove_subscriber(subscriber: StatusSubscriber, *, by: Actor) -> None:
-    audit.record(by, "subscriber.removed", subscriber, migration=subscriber.migration)
+    audit.record(
+        by,
+        "subscriber.removed",
+        subscriber,
+        migration=subscriber.migration,
+        before={"email": subscriber.email},
+    )
     subscriber.delete()
 
 
 @transaction.atomic
-def configure_status_page(migration: Migration, *, by: Actor, enabled: bool, public_name: str) -> StatusPage:
+def configure_status_page(
+    migration: Migration, *, by: Actor, enabled: bool, public_name: str, show_history: bool = True
+) -> StatusPage:
     page, _ = StatusPage.objects.select_for_update().get_or_create(migration=migration)
-    before = audit.snapshot(page, ["enabled", "public_name"])
-    page.enabled, page.public_name = enabled, public_name.strip()[:120]
-    after = audit.snapshot(page, ["enabled", "public_name"])
+    fields = ["enabled", "public_name", "show_history"]
+    before = audit.snapshot(page, fields)
+    page.enabled, page.public_name, page.show_history = enabled, public_name.strip()[:120], show_history
+    after = audit.snapshot(page, fields)
     if before != after:
         page.save()
         before, after = audit.changed(before, after)

@@ -147,3 +147,65 @@ def recent_deliveries(channel: NotificationChannel, *, limit: int = 5) -> list[O
             :limit
         ]
     )
+
+
+# --- configuration (Admins) ------------------------------------------------------------------
+
+CHANNEL_FIELDS = [
+    "name",
+    "kind",
+    "active",
+    "addresses",
+    "url",
+    "telegram_chat_id",
+    "telegram_token_env",
+    "incidents",
+    "announcements",
+]
+
+
+def _snapshot(channel: NotificationChannel) -> dict:
+    """What the audit trail keeps of a channel: never its signing secret."""
+    values = audit.snapshot(channel, CHANNEL_FIELDS)
+    values["migrations"] = sorted(channel.migrations.values_list("slug", flat=True)) if channel.pk else []
+    return values
+
+
+@transaction.atomic
+def create_channel(*, by: Actor, migrations=(), **fields) -> NotificationChannel:
+    channel = NotificationChannel(**fields)
+    channel.full_clean()
+    channel.save()
+    channel.migrations.set(migrations)
+    audit.record(by, "channel.created", channel, after=_snapshot(channel))
+    return channel
+
+
+@transaction.atomic
+def update_channel(
+    channel: NotificationChannel, *, by: Actor, migrations=None, **fields
+) -> NotificationChannel:
+    channel = NotificationChannel.objects.select_for_update().get(pk=channel.pk)
+    before = _snapshot(channel)
+    for name, value in fields.items():
+        if name not in CHANNEL_FIELDS:
+            raise ValueError(f"update_channel cannot change {name}")
+        setattr(channel, name, value)
+    channel.full_clean()
+    channel.save()
+    if migrations is not None:
+        channel.migrations.set(migrations)
+    old, new = audit.changed(before, _snapshot(channel))
+    if new:  # a repeated save records nothing
+        audit.record(by, "channel.updated", channel, before=old, after=new)
+    return channel
+
+
+@transaction.atomic
+def delete_channel(channel: NotificationChannel, *, by: Actor) -> None:
+    """Delete the channel; notices already queued for it are still delivered (the outbox keeps them)."""
+    channel = NotificationChannel.objects.select_for_update().filter(pk=channel.pk).first()
+    if channel is None:
+        return  # deleted meanwhile (a double click)
+    audit.record(by, "channel.deleted", channel, before=_snapshot(channel))
+    channel.delete()

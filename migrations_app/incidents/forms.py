@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from migrations_app.incidents.models import (
     AnnouncementKind,
@@ -91,6 +92,7 @@ class SubscriberForm(forms.Form):
 class StatusPageForm(forms.Form):
     enabled = forms.BooleanField(required=False)
     public_name = forms.CharField(max_length=120, required=False)
+    show_history = forms.BooleanField(required=False)
 
 
 class ChannelForm(forms.ModelForm):
@@ -117,8 +119,6 @@ class ChannelForm(forms.ModelForm):
         if kind == ChannelKind.EMAIL and not data.get("addresses"):
             self.add_error("addresses", "An e-mail channel needs at least one address.")
         if kind == ChannelKind.EMAIL and data.get("addresses"):
-            from django.core.validators import validate_email
-
             for address in data["addresses"].replace("\n", ",").split(","):
                 if address.strip():
                     try:
@@ -139,3 +139,15 @@ class ChannelForm(forms.ModelForm):
                     "Name the environment variable holding the token, e.g. GOLIVE_TELEGRAM_TOKEN.",
                 )
         return data
+
+
+class ChannelEditForm(ChannelForm):
+    """Editing keeps the signing secret out of the page: it was shown when the channel was made."""
+
+    class Meta(ChannelForm.Meta):
+        fields = [name for name in ChannelForm.Meta.fields if name != "secret"]
+
+    def clean(self):
+        if self.cleaned_data.get("kind") == ChannelKind.WEBHOOK:
+            self.cleaned_data["secret"] = self.instance.secret or "whsec_"
+        return super().clean()

@@ -267,6 +267,9 @@ class StatusPage(models.Model):
     public_name = models.CharField(
         max_length=120, blank=True, help_text="The service name users know, e.g. Card payments."
     )
+    show_history = models.BooleanField(
+        default=True, help_text="Also list the last 90 days' resolved incidents and sent announcements."
+    )
 
     def __str__(self) -> str:
         return f"Status page of {self.migration}"

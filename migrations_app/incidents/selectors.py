@@ -263,7 +263,8 @@ def status_page(migration: Migration, *, now: dt.datetime | None = None) -> dict
     )
     in_progress = any(a.starts_at and a.starts_at <= now for a in maintenance)
     state = current[0].status if current else ("maintenance" if in_progress else "operational")
-    history_since = now - dt.timedelta(days=90)
+    # The page's owner decides whether past incidents and notices are public too.
+    history_since = now - dt.timedelta(days=90) if page is None or page.show_history else now
     resolved = Incident.objects.filter(
         migration=migration, status=IncidentStatus.RESOLVED, resolved_at__gte=history_since
     ).order_by("-resolved_at")[:20]

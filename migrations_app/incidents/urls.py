@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from migrations_app.incidents import views
+from migrations_app.incidents import settings_views, views
 
 app_name = "incidents"
 
@@ -45,6 +45,8 @@ channel_urlpatterns = (
         path("", views.channel_list, name="list"),
         path("new/", views.channel_create, name="create"),
         path("<int:pk>/test/", views.channel_test, name="test"),
+        path("<int:pk>/", settings_views.channel_edit, name="edit"),
+        path("<int:pk>/delete/", settings_views.channel_delete, name="delete"),
     ],
     "incidents_channels",
 )

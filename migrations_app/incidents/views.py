@@ -19,7 +19,16 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.incidents import announcements, channels, escalation, evidence, forms, selectors, services
+from migrations_app.incidents import (
+    announcements,
+    channels,
+    escalation,
+    evidence,
+    forms,
+    selectors,
+    services,
+    settings_views,
+)
 from migrations_app.incidents.models import (
     Announcement,
     Incident,
@@ -507,10 +516,11 @@ def channel_create(request):
     form = forms.ChannelForm(request.POST)
     if not form.is_valid():
         return _channels_page(request, form=form, errors=_form_errors(form), status=422)
-    channel = form.save()
-    from migrations_app import audit
-
-    audit.record(Actor.for_user(request.user), "channel.created", channel, after={"kind": channel.kind})
+    channel = channels.create_channel(
+        by=Actor.for_user(request.user),
+        migrations=form.cleaned_data["migrations"],
+        **settings_views.channel_fields(form),
+    )
     messages.success(request, f"Added {channel.name}. Send a test notification to check it.")
     return redirect("incidents_channels:list")
 

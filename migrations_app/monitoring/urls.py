@@ -12,5 +12,6 @@ urlpatterns = [
     path("probes/new/", views.probe_form, name="probe_create"),
     path("probes/<int:probe_id>/", views.probe_form, name="probe_edit"),
     path("probes/<int:probe_id>/toggle/", views.probe_toggle, name="probe_toggle"),
+    path("probes/<int:probe_id>/delete/", views.probe_delete, name="probe_delete"),
     path("standard-kpis/", views.standard_kpis, name="standard_kpis"),
 ]

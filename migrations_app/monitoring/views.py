@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.monitoring import selectors, services
+from migrations_app.monitoring import probe_settings, selectors, services
 from migrations_app.monitoring.forms import ProbeForm
 from migrations_app.monitoring.models import Probe
 
@@ -87,8 +87,33 @@ def probe_form(request, slug, probe_id=None):
             messages.success(request, f"Probe “{probe.name}” saved.")
         return redirect(reverse("monitoring:control_room", args=[migration.slug]) + "#probes")
     status = 422 if form.is_bound else 200
-    context = {"migration": migration, "form": form, "probe": probe}
+    return _probe_page(request, migration, form, probe, status=status)
+
+
+def _probe_page(request, migration, form, probe, *, delete_error="", status=200):
+    context = {
+        "migration": migration,
+        "form": form,
+        "probe": probe,
+        "dependants": probe_settings.dependants(probe) if probe else None,
+        "delete_error": delete_error,
+    }
     return render(request, "monitoring/probe_form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def probe_delete(request, slug, probe_id):
+    migration = access.get_migration_for_user(request.user, slug, action="manage_migration")
+    probe = get_object_or_404(Probe, pk=probe_id, migration=migration)
+    if request.POST.get("confirm") != "yes":
+        # Deleting takes its KPIs and guardrails with it: a deliberate second step, never one click.
+        form = ProbeForm(instance=probe, migration=migration)
+        message = "Confirm the deletion: nothing was deleted."
+        return _probe_page(request, migration, form, probe, delete_error=message, status=422)
+    probe_settings.delete_probe(probe, by=Actor.for_user(request.user))
+    messages.success(request, f"Probe “{probe.name}” deleted, with its results, KPIs and guardrails.")
+    return redirect(reverse("monitoring:control_room", args=[migration.slug]) + "#probes")
 
 
 @require_POST

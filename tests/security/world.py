@@ -16,13 +16,14 @@ from checklists import services as checklist_services
 from checklists.models import ChecklistItem, ChecklistTemplate, SignOff
 from migrations_app import services as migration_services
 from migrations_app.audit import Actor
+from migrations_app.inbound import services as inbound_services
 from migrations_app.incidents import announcements
 from migrations_app.incidents import services as incident_services
 from migrations_app.incidents.escalation import ack_token
 from migrations_app.incidents.models import NotificationChannel, StatusSubscriber
 from migrations_app.models import Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
-from migrations_app.rollout import selectors, tokens
+from migrations_app.rollout import hooks, selectors, tokens
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import RollbackStep, RolloutPlan
 from tests.factories import make_migration
@@ -90,6 +91,10 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
     subscriber = announcements.add_subscriber(migration, by=SYSTEM, email="reader@example.com")
     announcements.configure_status_page(migration, by=SYSTEM, enabled=True, public_name="Checkout")
     channel = NotificationChannel.objects.create(name="Ops e-mail", kind="email", addresses="ops@example.com")
+    hook, _ = hooks.create_hook(
+        migration, by=SYSTEM, name="Deploy pipeline", url="https://deploy.example.com/hook"
+    )
+    inbound_services.configure_inbound(migration, by=SYSTEM, scheme="standard")
 
     rolled = make_migration(owner=ops, name="Wallet go-live", slug="wallet", integration="Wallet")
     put_live(rolled, 25)
@@ -105,6 +110,10 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "rollout:rollback_step": {"slug": rolled.slug, "step_id": step.pk},
         "rollout:token_revoke": {"token_id": token.pk},
         "incidents_channels:test": {"pk": channel.pk},
+        "incidents_channels:edit": {"pk": channel.pk},
+        "incidents_channels:delete": {"pk": channel.pk},
+        "monitoring:probe_delete": {**slug, "probe_id": probe.pk},
+        "api:remove_subscriber": {**slug, "subscriber_id": subscriber.pk},
         "incidents_public:acknowledge": {"token": ack_token(incident, "omar.oncall@example.com")},
         "checklists:template_detail": {"slug": template.slug},
         "checklists:template_edit": {"slug": template.slug},
@@ -125,6 +134,14 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         kwargs[f"incidents:{name}"] = {**slug, "pk": announcement.pk}
     kwargs["incidents:announcement_cancel"] = {**slug, "pk": announcement.pk}
     kwargs["incidents:subscriber_remove"] = {**slug, "pk": subscriber.pk}
+    for name in ("edit", "rotate", "delete"):
+        kwargs[f"rollback_hooks:{name}"] = {**slug, "hook_id": hook.pk}
+    for name in ("get_probe", "update_probe", "delete_probe"):
+        kwargs[f"api:{name}"] = {"probe_id": probe.pk}
+    for name in ("get_hook", "update_hook", "delete_hook", "rotate_hook"):
+        kwargs[f"api:{name}"] = {"hook_id": hook.pk}
+    for name in ("get_channel", "update_channel", "delete_channel", "test_channel"):
+        kwargs[f"api:{name}"] = {"channel_id": channel.pk}
     users = {"anonymous": None, "ops": ops, "pm": pm, "oncall": oncall, "admin": admin_user}
     return World(migration=migration, rolled=rolled, users=users, kwargs=kwargs, raw_token=raw)
 

@@ -2,6 +2,7 @@
 watched by probes on the demo provider (golive_site.demo_provider). Running it again changes nothing."""
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -18,8 +19,10 @@ from checklists.yaml_io import load_builtin_templates
 from migrations_app import audit, services
 from migrations_app.access import Group as G
 from migrations_app.audit import Actor
+from migrations_app.inbound.kpis import add_webhook_kpis
+from migrations_app.inbound.services import configure_inbound, rotate_inbound_secret
 from migrations_app.models import Contact, ContactKind, Migration, MigrationRoleName, MigrationStatus
-from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind
+from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind, WebhookScheme
 from migrations_app.monitoring.services import (
     add_demo_monitoring,
     add_standard_kpis,
@@ -155,6 +158,12 @@ class Command(BaseCommand):
             help="Where the demo provider answers (python -m golive_site.demo_provider).",
         )
         parser.add_argument(
+            "--webhook-secret",
+            default=os.environ.get("DEMO_PROVIDER_WEBHOOK_SECRET", ""),
+            help="The secret the demo provider signs its webhooks with: the rolling-out migration's "
+            "webhook receipt verifies with it (none: no webhook receipt is set up).",
+        )
+        parser.add_argument(
             "--token-file",
             default=str(Path(settings.BASE_DIR) / "var" / "demo-ingest-token"),
             help="Where to write the demo provider's ingest token (only when a new one is made).",
@@ -205,6 +214,8 @@ class Command(BaseCommand):
             )
             contact.migrations.add(migration)
         rolling = self._rolling_out_migration(users, provider_url=options["provider_url"])
+        if options["webhook_secret"]:
+            self._webhook_receipt(rolling, secret=options["webhook_secret"])
         for contact in Contact.objects.filter(name__in=[c[0] for c in DEMO_CONTACTS]):
             contact.migrations.add(rolling)
         self._ingest_token(users["ops"], Path(options["token_file"]))
@@ -271,6 +282,15 @@ class Command(BaseCommand):
             reason="Demo: first step after the go-live gate",
         )
         return migration
+
+    def _webhook_receipt(self, migration: Migration, *, secret: str) -> None:
+        """The demo provider's signed webhooks land on the migration's own receiving URL, so its
+        webhook KPIs fill from the first minute. Repeating changes nothing."""
+        system = Actor.system("seed_demo")
+        endpoint, _ = configure_inbound(migration, by=system, scheme=WebhookScheme.STANDARD)
+        if endpoint.secret != secret:
+            rotate_inbound_secret(endpoint, by=system, secret=secret)
+        add_webhook_kpis(migration, by=system, mode=GuardrailMode.ALERT)
 
     def _ingest_token(self, user, path: Path) -> None:
         """The demo provider pushes payment outcomes with this token; its plaintext exists only in `path`."""
