@@ -7,7 +7,6 @@ is stored whole or not at all: one bad item answers 400 naming the item and the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
 from django.shortcuts import get_object_or_404
@@ -16,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from ninja import Router, Schema, Status
 
 from golive_site.api import TokenAuth, answers
-from migrations_app import access
+from migrations_app import access, jsonbody
 from migrations_app.models import Migration
 from migrations_app.monitoring import services
 from migrations_app.monitoring.models import METRIC_VALIDATOR
@@ -135,10 +134,7 @@ def validate_item(item, index: int, now: dt.datetime) -> dict:
 
 
 def validate_batch(body: bytes) -> list[dict]:
-    try:
-        document = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BatchError("body", "is not valid JSON") from None
+    document = jsonbody.parse(body, empty=[])  # a refused body answers 400/413 (golive_site.api)
     items = document.get("samples") if isinstance(document, dict) else document
     if not isinstance(items, list) or not items:
         raise BatchError("samples", "send a non-empty list of samples")
