@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -63,6 +64,18 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, without reading the session for an error answer that will not save it.
+
+    Django never saves a session or refreshes its cookie on a 5xx, but first reads the session to
+    compute the cookie's expiry: during a database outage that read turned the 503 page into a 500."""
+
+    def process_response(self, request, response):
+        if response.status_code >= 500:
+            return response
+        return super().process_response(request, response)
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

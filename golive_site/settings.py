@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "golive_site.middleware.RequestContextMiddleware",
     "golive_site.middleware.HostileInputMiddleware",  # 413 before a body is read; 503 in an outage
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "golive_site.middleware.SessionMiddleware",  # Django's, leaving error answers alone
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
