@@ -286,6 +286,11 @@ CELERY_BEAT_SCHEDULE["rollout-dispatch-outbox"] = {
     "task": "migrations_app.rollout.tasks.dispatch_outbox",
     "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
 }
+# The same safety net for pushed sample batches whose guardrail evaluation was never published.
+CELERY_BEAT_SCHEDULE["monitoring-evaluate-missed-batches"] = {
+    "task": "migrations_app.monitoring.tasks.evaluate_missed_batches",
+    "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
+}
 
 # --- Incidents, escalation, announcements (migrations_app.incidents) ---------------------------
 # Links in e-mails and chat notices (acknowledge, incident page) start with this address.
