@@ -126,7 +126,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang a request when the broker is down: the outbox row is already
 # committed and the dispatcher will pick it up later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Redis keeps a delivered, unacknowledged message for `visibility_timeout` seconds, then hands it
+# to another worker: that is how a run held by a worker killed outright (SIGKILL of its main
+# process, the machine lost) is not lost. kombu's default is an hour; golive's longest task is a
+# probe batch, bounded by the longest probe deadline (60 s), so 120 s covers it, and a redelivered
+# run still arrives well before its message expires (300 s, monitoring/tasks.py). A task that
+# runs longer is delivered a second time, which every task tolerates (idempotent, keyed by slot).
+GOLIVE_BROKER_VISIBILITY_SECONDS = env.float("GOLIVE_BROKER_VISIBILITY_SECONDS", default=120.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # (Only Redis knows these; the embedded broker passes its options on to SQLAlchemy.)
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "visibility_timeout": GOLIVE_BROKER_VISIBILITY_SECONDS,
+        # How often a worker looks for such messages (kombu: every 10 s).
+        "unacked_restore_interval": min(10.0, max(1.0, GOLIVE_BROKER_VISIBILITY_SECONDS / 3)),
+    }
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
