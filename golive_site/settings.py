@@ -271,6 +271,10 @@ LOGGING = {
 
 # --- golive ---------------------------------------------------------------------------------
 GOLIVE_VERSION = env.str("GOLIVE_VERSION", default="")
+# Every JSON body (flag APIs, /api/v1, samples) is read by migrations_app.jsonbody: larger is 413,
+# deeper is 400. A 1,000-sample batch is about 100 kB.
+GOLIVE_JSON_MAX_BYTES = env.int("GOLIVE_JSON_MAX_BYTES", default=1024 * 1024)
+GOLIVE_JSON_MAX_DEPTH = env.int("GOLIVE_JSON_MAX_DEPTH", default=32)
 
 # --- Monitoring: probes, KPIs, guardrails (migrations_app.monitoring) ------------------------
 # Networks probes may call although they are not public (CIDRs). The local demo probes itself.

@@ -66,7 +66,7 @@ def _sentence(error: jsonbody.BodyRefused) -> str:
 
 def _context(request) -> dict:
     try:  # a NUL in a targeting key is only data here: OFREP stores nothing of the body
-        body = jsonbody.parse(request.body, allow_nul=True)
+        body = jsonbody.parse(request.body)
     except jsonbody.BodyRefused as error:
         raise _BadRequest("PARSE_ERROR", _sentence(error), status=error.status) from None
     if not isinstance(body, dict) or not isinstance(body.get("context"), dict):
@@ -206,7 +206,7 @@ def unleash_features(request):
 def _json_body(request, fields: str) -> tuple[dict | None, JsonResponse | None]:
     """(body, None), or (None, a 400/413 saying what is wrong) for an Unleash SDK's POST."""
     try:
-        body = jsonbody.parse(request.body, empty={})
+        body = jsonbody.parse(request.body, empty={}, refuse_nul=True)  # stored as it came
     except jsonbody.BodyRefused as error:
         return None, JsonResponse({"error": _sentence(error), "field": error.field}, status=error.status)
     if not isinstance(body, dict) or not body.get("appName"):
