@@ -50,3 +50,13 @@ def test_an_owner_past_bigint_in_a_form_is_refused_naming_the_field(client, worl
             assert response.status_code < 500, (value, response.status_code)
     item.refresh_from_db()
     assert (item.owner_id, item.due_date) == before
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_an_id_past_bigint_in_a_path_is_not_found(client, world, debug):
+    client.force_login(world.users["ops"])
+    huge = "9223372036854775808"
+    with override_settings(DEBUG=debug):
+        assert client.get(f"/checklists/items/{huge}/").status_code == 404
+        assert client.get(f"/checklists/phases/{huge}/sheet/").status_code == 404
+        assert client.post(f"/account/tokens/{huge}/revoke/").status_code == 404
