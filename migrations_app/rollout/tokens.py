@@ -122,8 +122,10 @@ class _TokenCache:
 
     def _reload(self, now: float) -> None:
         with self._lock:
-            if now - self._loaded_at <= CACHE_SECONDS or not self.refresh.may_retry(now):
+            if now - self._loaded_at <= CACHE_SECONDS:
                 return
+            if self._loaded_at != -1e9 and not self.refresh.may_retry(now):
+                return  # keep serving the last good list until the next retry
             try:
                 self._by_hash = _active_tokens()
                 self._flush_used(now)
