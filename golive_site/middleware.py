@@ -146,8 +146,22 @@ class HostileInputMiddleware:
         response = _json_error(request, status=413, field="body", message=message)
         if response is None:
             response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
-        response["Connection"] = "close"  # the unread body must not be taken for the next request
+        _discard_body(request)
         return response
+
+
+DRAIN_MAX_BYTES = 16 * 1024 * 1024
+
+
+def _discard_body(request) -> None:
+    """Read and drop a refused body of up to DRAIN_MAX_BYTES, so that the client's keep-alive
+    connection stays usable: gunicorn drains only 64 KiB of an unread body, then closes the
+    connection after answering "keep-alive", and the client's next request on it fails. A WSGI
+    app cannot say `Connection: close` (a hop-by-hop header: gunicorn drops it, wsgiref refuses
+    it). Past the bound the connection closes, which is the right end for such a sender."""
+    stream, left = request.META.get("wsgi.input"), min(_declared_length(request), DRAIN_MAX_BYTES)
+    while stream is not None and left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
+        left -= len(chunk)
 
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError):
