@@ -149,6 +149,14 @@ class HostileInputMiddleware:
         _discard_body(request)
         return response
 
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning(
+            "database unreachable during %s %s: %s", request.method, request.path, type(exception).__name__
+        )
+        return database_unavailable(request)
+
 
 DRAIN_MAX_BYTES = 16 * 1024 * 1024
 
@@ -162,14 +170,6 @@ def _discard_body(request) -> None:
     stream, left = request.META.get("wsgi.input"), min(_declared_length(request), DRAIN_MAX_BYTES)
     while stream is not None and left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
         left -= len(chunk)
-
-    def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        log.warning(
-            "database unreachable during %s %s: %s", request.method, request.path, type(exception).__name__
-        )
-        return database_unavailable(request)
 
 
 def _is_json_endpoint(request) -> bool:
