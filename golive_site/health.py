@@ -1,3 +1,5 @@
+from contextlib import suppress
+
 from django.db import connection
 from django.db.utils import Error as DatabaseError
 from django.http import JsonResponse
@@ -10,7 +12,11 @@ from migrations_app.rollout import selectors, tokens
 
 def _flag_caches() -> dict:
     """How fresh this process's flag snapshot and token list are (stale while their refresh
-    fails: the flag APIs then answer from the last good copy)."""
+    fails: the flag APIs then answer from the last good copy). Read through the caches, as a flag
+    request would, so that a process no flag request reached yet reports the truth too."""
+    for read in (selectors.flag_snapshot, lambda: tokens.cache.lookup("")):
+        with suppress(DatabaseError):  # no good copy yet: the status says so
+            read()
     return {
         "flag_snapshot": selectors.snapshot_cache.refresh.status(),
         "token_list": tokens.cache.refresh.status(),
