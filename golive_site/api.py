@@ -5,18 +5,24 @@ Authentication is by API token (`Authorization: Bearer glv_...`) with a scope pe
 invalid input 400 and a request the current state refuses 409, both with
 {"detail": [{"field": ..., "message": ...}]}; no valid token 401, scope or role missing 403 and an
 unknown migration 404 with {"detail": "<sentence>"}. Each operation declares the errors it answers
-with `answers(...)`, so the OpenAPI document lists them."""
+with `answers(...)`, so the OpenAPI document lists them. Every body is read by
+migrations_app.jsonbody (size, depth, non-finite numbers, NUL): a refused body is 400 naming the
+field, or 413; a database outage is 503 with a sentence. Both are added to every operation."""
 
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from golive_site.middleware import database_unavailable
+from migrations_app import jsonbody
 from migrations_app.rollout import tokens
 
 # What each error status means, in the words of the OpenAPI document.
@@ -26,7 +32,11 @@ ERROR_MEANINGS = {
     403: "The token lacks the scope, or its user the role, this operation needs.",
     404: "No such migration (a sentence), or a field naming something that does not exist.",
     409: "Well-formed, but the current state refuses it (a gate blocks, the slug is taken): the field named.",
+    413: "The body is larger than the limit (1 MiB unless configured): `body` named.",
+    503: "The database is unreachable; nothing was changed. Retry after the `Retry-After` seconds.",
 }
+# Statuses any operation may answer, whatever it declares.
+EVERY_OPERATION = (413, 503)
 
 
 # Free text an API field accepts: anything PostgreSQL can store, which excludes NUL.
@@ -91,9 +101,22 @@ class GoliveAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
-                for status, answer in operation["responses"].items():
-                    answer["description"] = ERROR_MEANINGS.get(int(status), answer["description"])
+                responses = operation["responses"]
+                for status in EVERY_OPERATION:
+                    responses.setdefault(str(status), {"content": _ERROR_CONTENT})
+                for status, answer in responses.items():
+                    answer["description"] = ERROR_MEANINGS.get(int(status), answer.get("description", ""))
         return schema
+
+
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+class JsonBodyParser(Parser):
+    """ninja's parser through golive's JSON kit (ninja wraps what it raises in an HttpError)."""
+
+    def parse_body(self, request):
+        return jsonbody.parse(request.body)
 
 
 api = GoliveAPI(
@@ -105,6 +128,7 @@ api = GoliveAPI(
         "`python manage.py create_api_token <username> --scopes operate`."
     ),
     urls_namespace="api",
+    parser=JsonBodyParser(),
 )
 
 
@@ -148,6 +172,31 @@ def forbidden(request, exc: PermissionDenied):
 @api.exception_handler(Http404)
 def not_found(request, exc: Http404):
     return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+
+@api.exception_handler(jsonbody.BodyRefused)
+def refused_body(request, exc: jsonbody.BodyRefused):
+    return api.create_response(
+        request, {"detail": [{"field": exc.field, "message": exc.message}]}, status=exc.status
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """ninja's own refusals, a body it could not parse among them: a field named, no Python text."""
+    if isinstance(exc.__cause__, jsonbody.BodyRefused):
+        return refused_body(request, exc.__cause__)
+    if exc.status_code >= 500:
+        return api.create_response(request, {"detail": "golive could not answer."}, status=exc.status_code)
+    field = {"field": "body", "message": str(exc) if exc.status_code != 400 else "Send a JSON document."}
+    return api.create_response(request, {"detail": [field]}, status=exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_down(request, exc):
+    # Answered here because ninja, in DEBUG, would answer its traceback as a 500.
+    return database_unavailable(request)
 
 
 @api.exception_handler(AuthenticationError)

@@ -62,8 +62,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "golive_site.middleware.RequestContextMiddleware",
+    "golive_site.middleware.HostileInputMiddleware",  # 413 before a body is read; 503 in an outage
     "golive_site.login_throttle.LoginThrottleMiddleware",  # password spraying, per address
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "golive_site.middleware.SessionMiddleware",  # Django's, leaving error answers alone
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,7 +134,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # A publish must not hang a request when the broker is down: the outbox row is already
 # committed and the dispatcher will pick it up later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Redis keeps a delivered, unacknowledged message for `visibility_timeout` seconds, then hands it
+# to another worker: that is how a run held by a worker killed outright (SIGKILL of its main
+# process, the machine lost) is not lost. kombu's default is an hour; golive's longest task is a
+# probe batch, bounded by the longest probe deadline (60 s), so 120 s covers it, and a redelivered
+# run still arrives well before its message expires (300 s, monitoring/tasks.py). A task that
+# runs longer is delivered a second time, which every task tolerates (idempotent, keyed by slot).
+GOLIVE_BROKER_VISIBILITY_SECONDS = env.float("GOLIVE_BROKER_VISIBILITY_SECONDS", default=120.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # (Only Redis knows these; the embedded broker passes its options on to SQLAlchemy.)
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "visibility_timeout": GOLIVE_BROKER_VISIBILITY_SECONDS,
+        # How often a worker looks for such messages (kombu: every 10 s).
+        "unacked_restore_interval": min(10.0, max(1.0, GOLIVE_BROKER_VISIBILITY_SECONDS / 3)),
+    }
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
@@ -270,6 +285,10 @@ LOGGING = {
 
 # --- golive ---------------------------------------------------------------------------------
 GOLIVE_VERSION = env.str("GOLIVE_VERSION", default="")
+# Every JSON body (flag APIs, /api/v1, samples) is read by migrations_app.jsonbody: larger is 413,
+# deeper is 400. A 1,000-sample batch is about 100 kB.
+GOLIVE_JSON_MAX_BYTES = env.int("GOLIVE_JSON_MAX_BYTES", default=1024 * 1024)
+GOLIVE_JSON_MAX_DEPTH = env.int("GOLIVE_JSON_MAX_DEPTH", default=32)
 
 # --- Monitoring: probes, KPIs, guardrails (migrations_app.monitoring) ------------------------
 # Networks golive may call although they are not public (CIDRs): probes, channels, Telegram,
@@ -302,6 +321,11 @@ CELERY_BEAT_SCHEDULE.update(
 GOLIVE_OUTBOX_DISPATCH_SECONDS = env.float("GOLIVE_OUTBOX_DISPATCH_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE["rollout-dispatch-outbox"] = {
     "task": "migrations_app.rollout.tasks.dispatch_outbox",
+    "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
+}
+# The same safety net for pushed sample batches whose guardrail evaluation was never published.
+CELERY_BEAT_SCHEDULE["monitoring-evaluate-missed-batches"] = {
+    "task": "migrations_app.monitoring.tasks.evaluate_missed_batches",
     "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
 }
 

@@ -2,12 +2,12 @@
 
 POST /api/v1/migrations/{slug}/samples with a token of the `ingest` scope and up to 1,000 items,
 each a value {"metric", "value", "at"?} or counters {"metric", "ok", "failed", "at"?}. A batch
-is stored whole or not at all: one bad item answers 400 naming the item and the field."""
+is stored whole or not at all: one bad item answers 400 naming the item and the field. With an
+`Idempotency-Key` header a retry stores nothing new and answers the same (batches.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
 from django.shortcuts import get_object_or_404
@@ -16,9 +16,9 @@ from django.utils.dateparse import parse_datetime
 from ninja import Router, Schema, Status
 
 from golive_site.api import TokenAuth, answers
-from migrations_app import access
+from migrations_app import access, jsonbody
 from migrations_app.models import Migration
-from migrations_app.monitoring import services
+from migrations_app.monitoring import batches, services
 from migrations_app.monitoring.models import METRIC_VALIDATOR
 
 MAX_ITEMS = 1000
@@ -50,6 +50,15 @@ _ITEM_SCHEMA = {
     "oneOf": [{"required": ["value"]}, {"anyOf": [{"required": ["ok"]}, {"required": ["failed"]}]}],
 }
 _BODY = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "A retry with the same key stores nothing new and answers as the first time.",
+            "schema": {"type": "string", "pattern": batches.KEY_PATTERN},
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": {
@@ -68,7 +77,7 @@ _BODY = {
                 }
             }
         },
-    }
+    },
 }
 
 
@@ -135,10 +144,7 @@ def validate_item(item, index: int, now: dt.datetime) -> dict:
 
 
 def validate_batch(body: bytes) -> list[dict]:
-    try:
-        document = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BatchError("body", "is not valid JSON") from None
+    document = jsonbody.parse(body, empty=[])  # a refused body answers 400/413 (golive_site.api)
     items = document.get("samples") if isinstance(document, dict) else document
     if not isinstance(items, list) or not items:
         raise BatchError("samples", "send a non-empty list of samples")
@@ -155,9 +161,12 @@ def push_samples(request, slug: str):
     """Store a batch of samples for a migration's KPIs; guardrails on them are evaluated at once."""
     access.require(request.auth.user, "view")
     migration = get_object_or_404(Migration, slug=slug)
+    key = request.headers.get("Idempotency-Key", "")
     try:
+        if not batches.valid_key(key):
+            raise BatchError("Idempotency-Key", "use 1-200 printable characters without spaces, e.g. a UUID")
         items = validate_batch(request.body)
     except BatchError as error:
         return Status(400, {"detail": [{"field": error.field, "message": error.message}]})
-    stored = services.ingest_samples(migration, items=items)
+    stored = services.ingest_samples(migration, items=items, idempotency_key=key)
     return Status(202, {"stored": stored})

@@ -153,6 +153,37 @@ class Sample(models.Model):
         return f"{self.metric} at {self.at:%H:%M:%S}"
 
 
+class IngestBatch(models.Model):
+    """One pushed batch of samples: its idempotency key (a retry stores nothing new) and whether
+    its guardrail evaluation ran (a batch stored while the broker was down is evaluated by beat)."""
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    stored = models.PositiveIntegerField()
+    metrics = models.JSONField(default=list)
+    received_at = models.DateTimeField()
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="ingest_batch_key_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(evaluated_at__isnull=True),
+                name="ingest_batch_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stored} samples at {self.received_at:%H:%M:%S}"
+
+
 class Rollup(models.Model):
     """Per-minute aggregate of raw results or samples older than the retention age.
 

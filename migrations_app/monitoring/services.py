@@ -16,8 +16,8 @@ from django.utils import timezone
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
+from migrations_app.monitoring import batches, kpis
 from migrations_app.monitoring import guardrails as rules
-from migrations_app.monitoring import kpis
 from migrations_app.monitoring.models import (
     Aggregation,
     Alert,
@@ -387,10 +387,11 @@ def tick_checklist_item(probe: Probe, result: ProbeResult) -> None:
 # --- pushed samples --------------------------------------------------------------------------------
 
 
-def ingest_samples(migration: Migration, *, items: list[dict]) -> int:
-    """Store already validated samples (see api.validate_batch) and evaluate the guardrails on them."""
-    from migrations_app.monitoring import tasks
+def ingest_samples(migration: Migration, *, items: list[dict], idempotency_key: str = "") -> int:
+    """Store already validated samples (see api.validate_batch) and evaluate the guardrails on them.
 
+    Returns how many the batch stored; a retry under the same idempotency key stores nothing and
+    returns the first answer. The evaluation is published after commit (batches.py)."""
     percent = tagging_percent(migration)
     now = timezone.now()
     rows = [
@@ -407,13 +408,10 @@ def ingest_samples(migration: Migration, *, items: list[dict]) -> int:
     ]
     metrics = sorted({row[1] for row in rows})
     with transaction.atomic():
-        _insert_samples(rows)
-        transaction.on_commit(
-            lambda: tasks.evaluate_metric_guardrails.delay(
-                migration_id=migration.pk, metrics=metrics, pushed_at=timezone.now().isoformat()
-            )
-        )
-    return len(rows)
+        batch, new = batches.claim(migration, key=idempotency_key, stored=len(rows), metrics=metrics)
+        if new:
+            _insert_samples(rows)
+    return batch.stored
 
 
 _SAMPLE_COLUMNS = ("migration_id", "metric", "at", "value", "ok", "failed", "traffic_percent")

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from migrations_app.models import Migration
-from migrations_app.monitoring import probing, services
+from migrations_app.monitoring import batches, probing, services
 from migrations_app.monitoring.models import Guardrail, GuardrailKind, Probe, ProbeResult
 
 TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
@@ -90,10 +90,31 @@ def _still_to_run(runs: list[list]) -> tuple[dict[int, Probe], list[tuple[int, d
 
 
 @shared_task(**TASK_OPTIONS)
-def evaluate_metric_guardrails(*, migration_id: int, metrics: list[str], pushed_at: str | None = None) -> int:
+def evaluate_metric_guardrails(
+    *, migration_id: int, metrics: list[str], pushed_at: str | None = None, batch_id: int | None = None
+) -> int:
     """After a push; a message from before `pushed_at` existed evaluates unconditionally."""
     pushed = dt.datetime.fromisoformat(pushed_at) if pushed_at else None
-    return services.evaluate_pushed_guardrails(migration_id=migration_id, metrics=metrics, pushed_at=pushed)
+    evaluated = services.evaluate_pushed_guardrails(
+        migration_id=migration_id, metrics=metrics, pushed_at=pushed
+    )
+    if batch_id is not None:
+        batches.mark_evaluated([batch_id])
+    return evaluated
+
+
+@shared_task(**TASK_OPTIONS)
+def evaluate_missed_batches() -> int:
+    """Beat's safety net: evaluate the batches stored while the broker was down, and forget old keys."""
+    now = timezone.now()
+    missed = batches.missed(now)
+    for batch in missed:
+        services.evaluate_pushed_guardrails(
+            migration_id=batch.migration_id, metrics=batch.metrics, pushed_at=batch.received_at
+        )
+        batches.mark_evaluated([batch.pk])
+    batches.prune(now)
+    return len(missed)
 
 
 @shared_task(**TASK_OPTIONS)

@@ -8,20 +8,23 @@ header (building it was a fifth of an evaluation's time: docs/benchmarks.md)."""
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import threading
 import time
 
 from csp.decorators import csp_exempt
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from migrations_app import jsonbody
 from migrations_app.rollout import bucketing, tokens
 from migrations_app.rollout.models import ClientInstance, TokenScope
 from migrations_app.rollout.selectors import FlagState, flag_snapshot
+
+log = logging.getLogger(__name__)
 
 # --- shared -----------------------------------------------------------------------------------
 
@@ -53,15 +56,19 @@ def evaluate(flag: FlagState, identifier: str) -> tuple[bool, str]:
 
 
 class _BadRequest(Exception):
-    def __init__(self, code: str, details: str):
-        self.code, self.details = code, details
+    def __init__(self, code: str, details: str, *, status: int = 400):
+        self.code, self.details, self.status = code, details, status
+
+
+def _sentence(error: jsonbody.BodyRefused) -> str:
+    return error.message if error.field == "body" else f"{error.field} {error.message}"
 
 
 def _context(request) -> dict:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _BadRequest("PARSE_ERROR", f"The request body is not valid JSON: {error}") from error
+    try:  # a NUL in a targeting key is only data here: OFREP stores nothing of the body
+        body = jsonbody.parse(request.body)
+    except jsonbody.BodyRefused as error:
+        raise _BadRequest("PARSE_ERROR", _sentence(error), status=error.status) from None
     if not isinstance(body, dict) or not isinstance(body.get("context"), dict):
         raise _BadRequest("INVALID_CONTEXT", "The body must be a JSON object with a 'context' object.")
     context = body["context"]
@@ -94,7 +101,8 @@ def ofrep_evaluate_flag(request, key: str):
     try:
         context = _context(request)
     except _BadRequest as error:
-        return JsonResponse({"key": key, "errorCode": error.code, "errorDetails": error.details}, status=400)
+        body = {"key": key, "errorCode": error.code, "errorDetails": error.details}
+        return JsonResponse(body, status=error.status)
     flag = flag_snapshot().get(key)
     if flag is None:
         return JsonResponse(
@@ -114,7 +122,7 @@ def ofrep_evaluate_flags(request):
     try:
         context = _context(request)
     except _BadRequest as error:
-        return JsonResponse({"errorCode": error.code, "errorDetails": error.details}, status=400)
+        return JsonResponse({"errorCode": error.code, "errorDetails": error.details}, status=error.status)
     snapshot = flag_snapshot()
     identifier = context["targetingKey"]
     # The answer depends only on the flag state and the targeting key.
@@ -146,13 +154,16 @@ def _remember_fetch(request, token: tokens.TokenInfo) -> None:
         if now - _seen.get((app, instance), -1e9) < SEEN_WRITE_SECONDS:
             return
         _seen[(app, instance)] = now
-    _upsert_instance(
-        app,
-        instance,
-        last_fetch_at=timezone.now(),
-        token_name=token.name,
-        sdk_version=request.headers.get("unleash-sdk", "")[:100],
-    )
+    try:
+        _upsert_instance(
+            app,
+            instance,
+            last_fetch_at=timezone.now(),
+            token_name=token.name,
+            sdk_version=request.headers.get("unleash-sdk", "")[:100],
+        )
+    except DatabaseError:  # bookkeeping only: the features answer from the snapshot must still go out
+        log.info("could not record the poll of %s/%s: database unreachable", app, instance)
 
 
 def unleash_feature(flag: FlagState) -> dict:
@@ -192,12 +203,15 @@ def unleash_features(request):
     return response
 
 
-def _json_body(request) -> dict | None:
+def _json_body(request, fields: str) -> tuple[dict | None, JsonResponse | None]:
+    """(body, None), or (None, a 400/413 saying what is wrong) for an Unleash SDK's POST."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
+        body = jsonbody.parse(request.body, empty={}, refuse_nul=True)  # stored as it came
+    except jsonbody.BodyRefused as error:
+        return None, JsonResponse({"error": _sentence(error), "field": error.field}, status=error.status)
+    if not isinstance(body, dict) or not body.get("appName"):
+        return None, JsonResponse({"error": f"Send JSON with {fields}.", "field": "appName"}, status=400)
+    return body, None
 
 
 @csp_exempt()
@@ -207,9 +221,9 @@ def unleash_register(request):
     token, refused = _authenticate(request)
     if refused:
         return refused
-    body = _json_body(request)
-    if body is None or not body.get("appName"):
-        return JsonResponse({"error": "Send JSON with appName and instanceId."}, status=400)
+    body, refused = _json_body(request, "appName and instanceId")
+    if refused:
+        return refused
     _upsert_instance(
         str(body["appName"])[:200],
         str(body.get("instanceId", ""))[:200],
@@ -228,9 +242,9 @@ def unleash_metrics(request):
     token, refused = _authenticate(request)
     if refused:
         return refused
-    body = _json_body(request)
-    if body is None or not body.get("appName"):
-        return JsonResponse({"error": "Send JSON with appName, instanceId and bucket."}, status=400)
+    body, refused = _json_body(request, "appName, instanceId and bucket")
+    if refused:
+        return refused
     _upsert_instance(
         str(body["appName"])[:200],
         str(body.get("instanceId", ""))[:200],

@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from migrations_app import access
@@ -20,6 +21,7 @@ from migrations_app.rollout.models import (
     RolloutPlan,
     TrafficChange,
 )
+from migrations_app.rollout.refresh import RefreshState
 
 SNAPSHOT_SECONDS = 0.25  # a change reaches every process well within a second
 # Statuses in which applications may send users down the new path.
@@ -89,21 +91,39 @@ def build_snapshot() -> FlagSnapshot:
 
 class _SnapshotCache:
     """The snapshot, rebuilt when older than SNAPSHOT_SECONDS: no query per request in steady state,
-    and any change (a rollback included) reaches every process within a second, Redis or not."""
+    and any change (a rollback included) reaches every process within a second, Redis or not.
+    While the database is unreachable it keeps answering from the last good snapshot (refresh.py)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._snapshot: FlagSnapshot | None = None
         self._built_at = -1e9
+        self.refresh = RefreshState("flag snapshot")
 
     def get(self) -> FlagSnapshot:
         now = time.monotonic()
         if self._snapshot is None or now - self._built_at > SNAPSHOT_SECONDS:
             with self._lock:
                 if self._snapshot is None or now - self._built_at > SNAPSHOT_SECONDS:
-                    self._snapshot = build_snapshot()
-                    self._built_at = time.monotonic()
+                    self._rebuild(now)
         return self._snapshot
+
+    def _rebuild(self, now: float) -> None:
+        if self._snapshot is not None and not self.refresh.may_retry(now):
+            return
+        try:
+            self._snapshot = build_snapshot()
+        except DatabaseError as error:
+            self.refresh.failed(error, now)
+            if self._snapshot is None:
+                raise  # nothing good to fall back on: the caller answers 503
+            return
+        self._built_at = time.monotonic()
+        self.refresh.succeeded(self._built_at)
+
+    def invalidate(self) -> None:
+        """Rebuild on the next read (after a traffic change), keeping the copy for an outage."""
+        self._built_at = -1e9
 
     def clear(self) -> None:
         with self._lock:

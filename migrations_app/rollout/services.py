@@ -42,7 +42,7 @@ def _locked(migration: Migration) -> tuple[Migration, RolloutPlan]:
 
 def _flags_changed() -> None:
     # This process answers with the new state at once; others rebuild within SNAPSHOT_SECONDS.
-    transaction.on_commit(snapshot_cache.clear)
+    transaction.on_commit(snapshot_cache.invalidate)
 
 
 # --- gates ----------------------------------------------------------------------------------

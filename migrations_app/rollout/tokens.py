@@ -9,12 +9,13 @@ import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from migrations_app import access, audit
 from migrations_app.audit import Actor
 from migrations_app.rollout.models import ApiToken, TokenScope
+from migrations_app.rollout.refresh import RefreshState
 
 TOKEN_PREFIX = "glv_"
 CACHE_SECONDS = 0.5
@@ -99,7 +100,8 @@ class _TokenCache:
     """token hash -> TokenInfo for every active token, rebuilt by one query every CACHE_SECONDS.
 
     A revoked token stops working within that time in every process, with no query per request.
-    Use is remembered in memory and written at most once a minute per token."""
+    Use is remembered in memory and written at most once a minute per token. While the database
+    is unreachable the last good list keeps answering (refresh.py)."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -107,6 +109,7 @@ class _TokenCache:
         self._loaded_at = -1e9
         self._used: set[int] = set()
         self._used_flushed_at = time.monotonic()
+        self.refresh = RefreshState("token list")
 
     def lookup(self, raw: str) -> TokenInfo | None:
         now = time.monotonic()
@@ -121,24 +124,39 @@ class _TokenCache:
         with self._lock:
             if now - self._loaded_at <= CACHE_SECONDS:
                 return
-            tokens = ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).select_related(
-                "user"
-            )
-            tokens = tokens.prefetch_related("user__groups")
-            by_hash = {}
-            for token in tokens:
-                token.user._golive_groups = {group.name for group in token.user.groups.all()}
-                by_hash[token.token_hash] = _info(token)
-            self._by_hash = by_hash
+            if self._loaded_at != -1e9 and not self.refresh.may_retry(now):
+                return  # keep serving the last good list until the next retry
+            try:
+                self._by_hash = _active_tokens()
+                self._flush_used(now)
+            except DatabaseError as error:
+                # Keep the last good list: a revoked token stays valid at most as long as the
+                # outage, while refusing every application's flag reads would be the outage.
+                self.refresh.failed(error, now)
+                if self._loaded_at == -1e9:
+                    raise  # never loaded: nothing good to fall back on, the caller answers 503
+                return
             self._loaded_at = now
-            if self._used and now - self._used_flushed_at > LAST_USED_EVERY_SECONDS:
-                used, self._used = self._used, set()
-                ApiToken.objects.filter(pk__in=used).update(last_used_at=timezone.now())
-                self._used_flushed_at = now
+            self.refresh.succeeded(now)
+
+    def _flush_used(self, now: float) -> None:
+        if self._used and now - self._used_flushed_at > LAST_USED_EVERY_SECONDS:
+            used, self._used = self._used, set()
+            ApiToken.objects.filter(pk__in=used).update(last_used_at=timezone.now())
+            self._used_flushed_at = now
 
     def clear(self) -> None:
         with self._lock:
             self._by_hash, self._loaded_at, self._used = {}, -1e9, set()
+
+
+def _active_tokens() -> dict[str, TokenInfo]:
+    tokens = ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).select_related("user")
+    by_hash = {}
+    for token in tokens.prefetch_related("user__groups"):
+        token.user._golive_groups = {group.name for group in token.user.groups.all()}
+        by_hash[token.token_hash] = _info(token)
+    return by_hash
 
 
 cache = _TokenCache()

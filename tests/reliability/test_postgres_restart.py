@@ -1,10 +1,12 @@
 """PostgreSQL restarts while golive serves 20 requests per second.
 
 golive runs (gunicorn) against its own PostgreSQL cluster, created with initdb in a temporary
-folder on another port, and its own redis-server; the shared services are not touched. Errors
-may only appear while PostgreSQL is down and at most 5 s after; gunicorn is not restarted; and
-afterwards a rollback works and the invariant holds (rolled back, traffic 0 %, one outbox row
-per rollback hook)."""
+folder on another port, and its own redis-server; the shared services are not touched. The flag
+APIs (OFREP and Unleash) answer 200 from their last good snapshot and token list all through
+the outage; /api/v1 and the pages answer 503 with a sentence while it lasts, never 500, and
+nothing fails before it or more than 5 s after; /health says the flag caches are stale, and
+each process logs the failed refresh once. gunicorn is not restarted; afterwards a rollback
+works and the invariant holds (rolled back, traffic 0 %, one outbox row per rollback hook)."""
 
 import glob
 import os
@@ -20,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.processes import ROOT, free_port
+from tests.processes import ROOT, free_port, logged_in_client
 from tests.rollout.conftest import gunicorn
 from tests.rollout.test_rollback_broker_down import redis_server
 
@@ -28,6 +30,7 @@ pytestmark = [pytest.mark.services]
 RATE = 20  # requests per second
 DOWN_SECONDS = 3.0
 GRACE = 5.0  # seconds after PostgreSQL is back during which errors are still allowed
+IN_FLIGHT = 0.5  # a request sent this shortly before the stop may still meet it
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1] if glob.glob("/usr/lib/postgresql/*/bin") else ""
 
 SETUP = """
@@ -38,7 +41,7 @@ from migrations_app.rollout import tokens
 from migrations_app.rollout.models import RolloutPlan, RollbackHook
 from tests.factories import make_migration, make_user
 from migrations_app.access import Group
-user = make_user("oncall", groups=(Group.ON_CALL,))
+user = make_user("oncall", groups=(Group.ON_CALL,))  # password: tests.factories.PASSWORD
 m = make_migration(owner=user, slug="checkout")
 RolloutPlan.objects.update_or_create(migration=m, defaults={"percent": 25})
 Migration.objects.filter(pk=m.pk).update(status="rolling_out")
@@ -111,21 +114,35 @@ def test_golive_rides_out_a_postgresql_restart_under_load(tmp_path):
             ) as server,
         ):
             pid = server.pid
-            log: list[tuple[float, int]] = []  # (time, status; 0 = no answer)
+            log: list[tuple[float, str, int]] = []  # (time, what, status; 0 = no answer)
             stop = threading.Event()
+            browser = logged_in_client(server.url, "oncall", timeout=3)
+            flag = {"context": {"targetingKey": "user-42"}}
+            unleash = {**auth, "unleash-appname": "shop", "unleash-instanceid": "i-1"}
+            requests = [
+                ("ofrep", lambda c: c.post("/ofrep/v1/evaluate/flags/checkout", json=flag)),
+                ("unleash", lambda c: c.get("/api/client/features", headers=unleash)),
+                ("api", lambda c: c.get("/api/v1/migrations/checkout")),
+                ("api", lambda c: c.get("/api/v1/migrations")),
+                ("page", lambda c: browser.get("/migrations/checkout/")),
+            ]
+            answers: dict[str, set] = {}  # what each kind answered while PostgreSQL was down
 
             def load():
                 with httpx.Client(base_url=server.url, headers=auth, timeout=3) as client:
                     n = 0
                     while not stop.is_set():
+                        what, send = requests[n % len(requests)]
                         n += 1
-                        url = "/api/v1/migrations/checkout" if n % 2 else "/api/v1/migrations"
                         at = time.monotonic()
                         try:
-                            status = client.get(url).status_code
+                            response = send(client)
+                            status = response.status_code
+                            if status >= 500:
+                                answers.setdefault(what, set()).add((status, response.text[:400]))
                         except httpx.HTTPError:
                             status = 0
-                        log.append((at, status))
+                        log.append((at, what, status))
                         time.sleep(max(0.0, 1 / RATE - (time.monotonic() - at)))
 
             thread = threading.Thread(target=load, daemon=True)
@@ -133,16 +150,40 @@ def test_golive_rides_out_a_postgresql_restart_under_load(tmp_path):
             time.sleep(3)
             down = time.monotonic()
             _as_postgres(*ctl, "-m", "fast", "stop")
-            time.sleep(DOWN_SECONDS)  # a restart that takes a while, as after a crash or a failover
+            time.sleep(1)
+            health = httpx.get(f"{server.url}/health", timeout=5)
+            time.sleep(DOWN_SECONDS - 1)  # a restart that takes a while, as after a crash or a failover
             _as_postgres(*ctl, "start")
             up = time.monotonic()
             time.sleep(GRACE + 3)
             stop.set()
             thread.join(timeout=10)
 
-            errors = [(at, status) for at, status in log if status != 200]
+            flag_errors = [
+                (round(at - down, 2), w, st) for at, w, st in log if w in ("ofrep", "unleash") and st != 200
+            ]
+            assert not flag_errors, f"flag API errors (seconds after PostgreSQL stopped): {flag_errors}"
+            outage = [(w, st) for at, w, st in log if down < at < up + GRACE and w in ("api", "page")]
+            assert {st for _, st in outage} <= {200, 503}, f"not 200 or 503 during the outage: {outage}"
+            assert {st for _, st in outage} >= {503}, "the outage was never seen"
+            for status, text in answers.get("api", set()):
+                assert status == 503 and "cannot reach its database" in text, text
+            for status, text in answers.get("page", set()):
+                assert status == 503 and "<title>Database unreachable" in text, text
+            assert health.status_code == 503
+            caches = health.json()["flag_caches"]
+            assert caches["flag_snapshot"]["status"] == caches["token_list"]["status"] == "stale", caches
+            assert httpx.get(f"{server.url}/health", timeout=5).json()["flag_caches"]["flag_snapshot"] == {
+                "status": "ok"
+            }
+            server_log = server.log_path.read_text()
+            for cache in ("flag snapshot", "token list"):  # once per gunicorn process (2), not per retry
+                assert 1 <= server_log.count(f"{cache}: refresh failed") <= 2, server_log[-3000:]
+            log = [(at, st) for at, _, st in log]
+
+            errors = [(at, status) for at, status in log if status != 200]  # 503s of the outage included
             late = [(round(at - up, 2), status) for at, status in errors if at > up + GRACE]
-            early = [(round(down - at, 2), status) for at, status in errors if at < down]
+            early = [(round(down - at, 2), status) for at, status in errors if at < down - IN_FLIGHT]
             assert not early, f"errors before PostgreSQL stopped: {early}"
             assert not late, f"errors more than {GRACE}s after PostgreSQL was back: {late}"
             assert server.poll() is None and server.pid == pid  # the same gunicorn, never restarted
@@ -166,5 +207,5 @@ def test_golive_rides_out_a_postgresql_restart_under_load(tmp_path):
         assert (rollbacks, rows) == (1, hooks)
         last_error = max((at for at, _ in errors), default=up) - up
         print(
-            f"PostgreSQL down {up - down:.1f}s; {len(errors)} of {len(log)} requests failed; last error {last_error:.1f}s after it was back"
+            f"PostgreSQL down {up - down:.1f}s; {len(errors)} of {len(log)} requests answered 503 (flag APIs none); last {last_error:.1f}s after it was back"
         )

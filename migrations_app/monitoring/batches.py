@@ -1,0 +1,99 @@
+"""Pushed batches: stored once per idempotency key, and their guardrail evaluation never lost.
+
+A client that gets no answer retries. With an `Idempotency-Key` the retry finds the batch row
+written in the same transaction as its samples and stores nothing new; the answer is the same.
+The guardrail evaluation a batch triggers is published after commit (as the rollback's outbox
+rows are): if the broker is down the publish fails quietly, the batch stays pending, and beat's
+`evaluate_missed_batches` evaluates it. The request never answers an error for a batch it stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from migrations_app.models import Migration
+from migrations_app.monitoring.models import IngestBatch
+
+log = logging.getLogger(__name__)
+
+# Printable ASCII without spaces, as the IETF draft's examples (a UUID, a hash) are.
+KEY_PATTERN = r"^[!-~]{1,200}$"
+_KEY = re.compile(KEY_PATTERN)
+# A batch whose evaluation task should long have run by now: beat evaluates it.
+PENDING_GRACE = dt.timedelta(seconds=5)
+BROKER_QUIET_SECONDS = 10  # after a failed publish, skip publishing for a while (outbox.py)
+EVALUATE_TASK = "migrations_app.monitoring.tasks.evaluate_metric_guardrails"
+_broker_down_until = 0.0
+
+
+def valid_key(value: str) -> bool:
+    return value == "" or bool(_KEY.match(value))
+
+
+def claim(migration: Migration, *, key: str, stored: int, metrics: list[str]) -> tuple[IngestBatch, bool]:
+    """(the new batch row, True) inside the caller's transaction, or (the earlier batch, False).
+
+    A retry racing the original waits on the unique index until the original commits."""
+    if key and (earlier := IngestBatch.objects.filter(migration=migration, idempotency_key=key).first()):
+        return earlier, False
+    try:
+        with transaction.atomic():  # a savepoint: the racing duplicate must not break the caller
+            batch = IngestBatch.objects.create(
+                migration=migration,
+                idempotency_key=key,
+                stored=stored,
+                metrics=metrics,
+                received_at=timezone.now(),
+            )
+    except IntegrityError:
+        return IngestBatch.objects.get(migration=migration, idempotency_key=key), False
+    transaction.on_commit(lambda: publish_evaluation(batch))
+    return batch, True
+
+
+def publish_evaluation(batch: IngestBatch) -> bool:
+    """Ask a worker to evaluate the batch's guardrails now. Never raises: beat is the safety net."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
+    kwargs = {
+        "migration_id": batch.migration_id,
+        "metrics": batch.metrics,
+        "pushed_at": batch.received_at.isoformat(),
+        "batch_id": batch.pk,
+    }
+    try:  # by name from the registry: the tasks module imports the services that import this one
+        current_app.tasks[EVALUATE_TASK].apply_async(kwargs=kwargs, retry=False)
+    except Exception as error:  # broker down or unreachable: the batch is committed, beat evaluates it
+        _broker_down_until = time.monotonic() + BROKER_QUIET_SECONDS
+        log.warning(
+            "samples: could not publish the evaluation of batch %s (%s); beat will run it", batch.pk, error
+        )
+        return False
+    return True
+
+
+def mark_evaluated(batch_ids: list[int]) -> None:
+    IngestBatch.objects.filter(pk__in=batch_ids, evaluated_at__isnull=True).update(
+        evaluated_at=timezone.now()
+    )
+
+
+def missed(now: dt.datetime, limit: int = 500) -> list[IngestBatch]:
+    """Batches whose evaluation never ran (published while the broker was down, or lost)."""
+    pending = IngestBatch.objects.filter(evaluated_at__isnull=True, received_at__lt=now - PENDING_GRACE)
+    return list(pending.order_by("received_at")[:limit])
+
+
+def prune(now: dt.datetime) -> int:
+    """Forget evaluated batches (and their keys) once their raw samples are rolled up."""
+    cutoff = now - dt.timedelta(hours=settings.GOLIVE_RAW_RETENTION_HOURS)
+    deleted, _ = IngestBatch.objects.filter(evaluated_at__isnull=False, received_at__lt=cutoff).delete()
+    return deleted
