@@ -118,6 +118,7 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "checklists:signoff_revoke": {"pk": signoff.pk},
         "rollout:ofrep_flag": {"key": migration.slug},
         "migrations_app:panel": {**slug, "panel": "status-panel"},
+        "api:put_role": {**slug, "role": "qa_lead"},
     }
     for name in ("detail", "postmortem", "acknowledge", "status", "note", "details"):
         kwargs[f"incidents:{name}"] = {**slug, "pk": incident.pk}

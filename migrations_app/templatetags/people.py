@@ -1,0 +1,11 @@
+from django import template
+
+from migrations_app.people.display import person_label
+
+register = template.Library()
+
+
+@register.filter
+def person(user) -> str:
+    """`{{ user|person }}`: full name, then user name; the same everywhere a person is shown."""
+    return person_label(user)
