@@ -34,10 +34,17 @@ class RoleHolders:
 
 
 @dataclass(frozen=True)
-class EmptySlot:
+class Slot:
+    """One sign-off slot (phase x role) and the people who could sign it."""
+
     phase: str
     role: str
     label: str
+    users: tuple = ()
+
+    @property
+    def nobody(self) -> bool:
+        return not self.users
 
 
 def parse_role(code: str) -> str:
@@ -114,11 +121,24 @@ def roles_for(migration: Migration) -> list[RoleHolders]:
     ]
 
 
-def empty_slots(migration: Migration) -> list[EmptySlot]:
-    """The sign-off slots (phase x role) nobody can sign, because nobody holds the role."""
-    return [
-        EmptySlot(phase=phase, role=role.code, label=role.label)
-        for role in roles_for(migration)
-        if not role.users
-        for phase in role.signs
-    ]
+def signoff_grid(migration: Migration) -> list[tuple[str, list[Slot]]]:
+    """Each phase that needs sign-offs, in order, with its slots and who may sign each."""
+    holders = {role.code: role for role in roles_for(migration)}
+    gates = PhaseGate.objects.filter(phase__migration=migration).select_related("phase")
+    grid = []
+    for gate in gates.order_by("phase__position"):
+        slots = [
+            Slot(
+                phase=gate.phase.name, role=code, label=holders[code].label, users=tuple(holders[code].users)
+            )
+            for code in gate.signoff_roles
+            if code in holders
+        ]
+        if slots:
+            grid.append((gate.phase.name, slots))
+    return grid
+
+
+def empty_slots(migration: Migration) -> list[Slot]:
+    """The sign-off slots nobody can sign, because nobody holds their role, in phase order."""
+    return [slot for _, slots in signoff_grid(migration) for slot in slots if slot.nobody]

@@ -1,5 +1,6 @@
 from django import template
 
+from migrations_app.people.accounts import group_of
 from migrations_app.people.display import person_label
 
 register = template.Library()
@@ -9,3 +10,8 @@ register = template.Library()
 def person(user) -> str:
     """`{{ user|person }}`: full name, then user name; the same everywhere a person is shown."""
     return person_label(user)
+
+
+@register.filter
+def golive_group(user) -> str:
+    return group_of(user)
