@@ -96,7 +96,9 @@ def update_user(user, *, by: Actor, group: str, first_name: str, last_name: str,
     """Change a person's name, e-mail, group or active flag; refuses to leave golive without an Admin."""
     User = get_user_model()
     _check_group(group)
-    list(_active_admins().select_for_update())  # serialise concurrent demotions of the last Admins
+    # Lock the Admin group row: two Admins demoting each other at once are serialised, so one stays.
+    AuthGroup.objects.get_or_create(name=Group.ADMIN)
+    AuthGroup.objects.select_for_update().get(name=Group.ADMIN)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = _state(user)
     if not is_active and by.user is not None and by.user.pk == user.pk:

@@ -108,6 +108,20 @@ rollout:rollback                        GET   405  405  405  405  405
 rollout:rollback_step                   GET   405  405  405  405  405
 rollout:tokens                          GET   302  200  200  200  200
 rollout:token_revoke                    GET   405  405  405  405  405
+accounts_login                          GET   302  302  302  302  302
+favicon                                 GET   301  301  301  301  301
+migrations_app:people                   GET   302  200  200  200  200
+migrations_app:people_slots             GET   302  200  200  200  200
+migrations_app:role_set                 GET   405  405  405  405  405
+people:list                             GET   302  403  403  403  200
+people:create                           GET   302  403  403  403  200
+people:search                           GET   302  200  200  200  200
+people:contacts                         GET   302  200  200  200  200
+people:contact_create                   GET   302  403  403  403  200
+people:contact_edit                     GET   302  403  403  403  200
+people:contact_delete                   GET   302  403  403  403  200
+people:edit                             GET   302  403  403  403  200
+people:password                         GET   405  405  405  405  405
 health                                  POST  405  405  405  405  405
 /                                       POST  302  302  302  302  302
 login                                   POST  200  200  200  200  200
@@ -194,6 +208,20 @@ rollout:rollback                        POST  302  403  403  302  302
 rollout:rollback_step                   POST  302  403  403  302  302
 rollout:tokens                          POST  302  422  422  422  422
 rollout:token_revoke                    POST  302  302  404  404  404
+accounts_login                          POST  302  302  302  302  302
+favicon                                 POST  405  405  405  405  405
+migrations_app:people                   POST  405  405  405  405  405
+migrations_app:people_slots             POST  405  405  405  405  405
+migrations_app:role_set                 POST  302  302  403  403  302
+people:list                             POST  405  405  405  405  405
+people:create                           POST  302  403  403  403  422
+people:search                           POST  405  405  405  405  405
+people:contacts                         POST  405  405  405  405  405
+people:contact_create                   POST  302  403  403  403  422
+people:contact_edit                     POST  302  403  403  403  422
+people:contact_delete                   POST  302  403  403  403  302
+people:edit                             POST  302  403  403  403  422
+people:password                         POST  302  403  403  403  200
 """
 
 
