@@ -181,3 +181,7 @@ api.add_router("/", monitoring_router)
 from migrations_app.people.api import router as people_router  # noqa: E402
 
 api.add_router("/", people_router)
+
+from migrations_app.people.account_api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

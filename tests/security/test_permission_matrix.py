@@ -92,6 +92,9 @@ api:roll_back                           GET   405  405  405  405  405
 api:push_samples                        GET   405  405  405  405  405
 api:list_roles                          GET   401  401  401  401  401
 api:put_role                            GET   405  405  405  405  405
+api:list_users                          GET   401  401  401  401  401
+api:create_user                         GET   401  401  401  401  401
+api:update_user                         GET   405  405  405  405  405
 api:api-root                            GET   404  404  404  404  404
 rollout:ofrep_flag                      GET   405  405  405  405  405
 rollout:ofrep_flags                     GET   405  405  405  405  405
@@ -192,6 +195,9 @@ api:roll_back                           POST  401  401  401  401  401
 api:push_samples                        POST  401  401  401  401  401
 api:list_roles                          POST  405  405  405  405  405
 api:put_role                            POST  405  405  405  405  405
+api:list_users                          POST  401  401  401  401  401
+api:create_user                         POST  401  401  401  401  401
+api:update_user                         POST  405  405  405  405  405
 api:api-root                            POST  404  404  404  404  404
 rollout:ofrep_flag                      POST  401  401  401  401  401
 rollout:ofrep_flags                     POST  401  401  401  401  401

@@ -122,6 +122,7 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "api:put_role": {**slug, "role": "qa_lead"},
         "migrations_app:role_set": {**slug, "role": "qa_lead"},
         "people:edit": {"username": pm.username},
+        "api:update_user": {"username": pm.username},
         "people:password": {"username": pm.username},
         "people:contact_edit": {"pk": contact.pk},
         "people:contact_delete": {"pk": contact.pk},
