@@ -19,6 +19,7 @@ from migrations_app.audit import Actor
 from migrations_app.forms import MigrationForm, TransitionForm
 from migrations_app.models import MigrationStatus
 from migrations_app.people import roles
+from migrations_app.rollout import services as rollout_services
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -73,7 +74,7 @@ def migration_detail(request, slug):
 
 
 # The parts of the migration page that refresh themselves when something changes elsewhere.
-REFRESHING_PANELS = {"status-panel", "recent-changes"}
+REFRESHING_PANELS = {"status-panel", "recent-changes", "head-rollback"}
 
 
 @require_GET
@@ -97,6 +98,10 @@ def _detail_context(request, migration, **extra):
         "can_edit_contacts": access.can(request.user, "edit_contacts"),
         "contacts": selectors.contacts_for(migration),
         "transitions": selectors.transitions_for(migration, request.user),
+        "path": selectors.go_live_path(migration),
+        "head_rollback": access.can(request.user, "rollback")
+        and rollout_services.rollback_blocker(migration) is None
+        and migration.status != MigrationStatus.ROLLED_BACK,
         "recent_events": selectors.timeline(migration)[:8],
         **extra,
     }

@@ -56,7 +56,7 @@ class UserCreateForm(UserForm):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty and golive generates one, shown to you once. Or set one (10+ characters).",
+        help_text="Leave empty and golive generates one, shown to you once. Or set one: 8+ characters, not a common or all-digit one.",
     )
 
 

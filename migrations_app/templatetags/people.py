@@ -15,3 +15,9 @@ def person(user) -> str:
 @register.filter
 def golive_group(user) -> str:
     return group_of(user)
+
+
+@register.filter
+def nobody_count(grid) -> int:
+    """How many sign-off slots of a `roles.signoff_grid` nobody may sign."""
+    return sum(slot.nobody for _, slots in grid for slot in slots)
