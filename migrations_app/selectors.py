@@ -63,17 +63,18 @@ def go_live_path(migration: Migration) -> dict | None:
 
 
 def _next_step_hint(migration: Migration) -> str:
+    # Worded apart from the button labels, so the words a person looks for name one thing only.
     if migration.status == MigrationStatus.DRAFT:
         return (
-            "Next: Start preparing, and work through the checklist. Mark ready comes once the go-live "
-            "gate is complete; then Start rollout lets the Traffic panel send the first step."
+            "Next: begin preparing and work through the checklist. Once the go-live gate is complete "
+            "the migration can be marked ready, and then the rollout can start from the Traffic panel."
         )
     if migration.status == MigrationStatus.PREPARING:
         blocker = gates.go_live_gate_blocker(migration)
         if blocker:
-            return f"Next: Mark ready, once the go-live gate is complete. Still missing: {blocker}"
-        return "Next: Mark ready: the go-live gate is complete."
-    return "Next: Start rollout, then move traffic step by step in the Traffic panel."
+            return f"Next: the migration can be marked ready once the go-live gate is complete. Still missing: {blocker}"
+        return "Next: the go-live gate is complete, so the migration can be marked ready."
+    return "Next: start the rollout, then move traffic step by step in the Traffic panel."
 
 
 def transitions_for(migration: Migration, user) -> list[dict]:

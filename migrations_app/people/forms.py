@@ -67,7 +67,8 @@ class UserEditForm(UserForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].disabled = True  # the audit trail names people by it
+        self.fields["username"].disabled = True
+        self.fields["username"].help_text = "Cannot change: the audit trail names people by it."
 
 
 class PasswordResetForm(forms.Form):

@@ -67,6 +67,14 @@ def test_an_admin_adds_a_person_and_assigns_them_with_the_picker(
     assert "nobody" not in slot(page, "technical_lead").inner_text()
     screenshot("people-roles-assigned")
 
+    page.goto(f"{live_server.url}/migrations/checkout/")
+    assert "Technical Lead" in page.locator("#people-card dl").inner_text()
+    assert "Quinn Tech (quinn)" in page.locator("#people-card").inner_text()
+    path = page.locator(".go-live-path li").all_inner_texts()
+    assert path == ["Draft", "Preparing", "Ready", "Rolling out"]
+    assert page.locator("#status-panel button").first.inner_text() == "Start preparing"
+    screenshot("migration-draft-path")
+
 
 def test_a_form_puts_focus_on_its_first_error(login, live_server, admin_user):
     page = login(admin_user)
@@ -114,6 +122,8 @@ def test_at_phone_width_no_page_scrolls_sideways_and_roll_back_is_on_the_first_s
     pages = {
         "login": "/login/",
         "migration-list": "/migrations/",
+        "migration-new": "/migrations/new/",
+        "timeline": "/migrations/checkout/timeline/",
         "migration": "/migrations/checkout/",
         "migration-people": "/migrations/checkout/people/",
         "people": "/people/",

@@ -122,3 +122,11 @@ def test_the_migration_page_lists_holders_and_the_slots_with_nobody(client_for, 
     assert "Priya PM (pm-user)" in page
     assert "have nobody to sign" in page and "Technical Lead" in page
     assert "Assign roles" in page
+
+
+def test_a_draft_migration_shows_the_way_to_go_live_with_the_next_step_first(client_for, templated, ops):
+    page = client_for(ops).get("/migrations/checkout/").content.decode()
+    assert page.index('aria-current="step">Draft') < page.index("Preparing</li>") < page.index("Ready</li>")
+    status = page[page.index('id="status-panel"') :]
+    assert status.index("Start preparing") < status.index("Abort")
+    assert "begin preparing" in status
