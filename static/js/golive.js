@@ -24,7 +24,12 @@ var pendingFocus = null;
 function rememberFocus(target) {
   var active = document.activeElement;
   if (!target || !target.id || !active || active === document.body || !target.contains(active)) return;
-  pendingFocus = { id: target.id, wasOpenBox: active.matches(".ck-box:not(.ck-box-done)") };
+  pendingFocus = {
+    id: target.id,
+    wasOpenBox: active.matches(".ck-box:not(.ck-box-done)"),
+    activeId: active.id,
+    activeName: active.getAttribute("name"),
+  };
 }
 function nextRowBox(row) {
   var rows = Array.prototype.slice.call(document.querySelectorAll(".ck-row"));
@@ -38,10 +43,15 @@ function restoreFocus() {
   if (!pendingFocus) return;
   var element = document.getElementById(pendingFocus.id);
   var movesOn = pendingFocus.wasOpenBox;
+  var activeId = pendingFocus.activeId;
+  var activeName = pendingFocus.activeName;
   pendingFocus = null;
   if (!element || focusFirstError(element)) return;
   var box = element.querySelector("button.ck-box");
   var target = movesOn && element.dataset.state === "done" ? nextRowBox(element) || box : box;
+  // Elsewhere: the same control in the new markup (same id, else same name), e.g. a form's input.
+  if (!target && activeId) target = document.getElementById(activeId);
+  if (!target && activeName) target = element.querySelector('[name="' + activeName + '"]');
   if (!target) {
     target = element;
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");

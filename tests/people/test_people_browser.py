@@ -61,6 +61,7 @@ def test_an_admin_adds_a_person_and_assigns_them_with_the_picker(
     picker.fill("Quinn Tech (quinn)")
     page.get_by_role("button", name="Save Technical Lead").click()
     page.locator("#role-technical_lead .banner-success").wait_for()
+    page.wait_for_function("() => document.activeElement.closest('#role-technical_lead') !== null")
     page.wait_for_function(
         "() => document.querySelector('#slot-grid li[data-slot=technical_lead]').innerText.includes('Quinn Tech (quinn)')"
     )
