@@ -81,6 +81,19 @@ def conflicts():
         raise Refused(409, error) from error
 
 
+PAGE_QUERY = ("limit", "offset")  # what ninja's LimitOffsetPagination reads
+
+
+def refuse_unknown_query(request, *known: str) -> None:
+    """A misspelt query parameter (`limt=10`) is refused, naming it, rather than silently ignored."""
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise DjangoValidationError(
+            {name: f"Unknown query parameter (this operation takes: {allowed})." for name in unknown}
+        )
+
+
 class TokenAuth(HttpBearer):
     """A golive API token with `scope`; request.auth is the ApiToken row (acting as its user)."""
 
@@ -229,3 +242,10 @@ api.add_router("/", notification_settings_router)
 from migrations_app.inbound.api import router as inbound_router  # noqa: E402
 
 api.add_router("/", inbound_router)
+from migrations_app.people.api import router as people_router  # noqa: E402
+
+api.add_router("/", people_router)
+
+from migrations_app.people.account_api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)
