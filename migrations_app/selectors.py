@@ -48,6 +48,7 @@ def transitions_for(migration: Migration, user) -> list[dict]:
                     "label": label,
                     "needs_reason": target in states.REASON_REQUIRED,
                     "destructive": target == MigrationStatus.ABORTED,
+                    "overridable": target in states.GATED_STATUSES and access.can(user, "override_gate"),
                 }
             )
     return moves
