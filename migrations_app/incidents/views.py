@@ -339,7 +339,11 @@ def announcement_edit(request, slug, pk):
 def announcement_send(request, slug, pk):
     announcement = _announcement_for(request, slug, pk, action="send_announcements")
     try:
-        announcement = announcements.send(announcement, by=Actor.for_user(request.user))
+        announcement = announcements.send(
+            announcement,
+            by=Actor.for_user(request.user),
+            confirm_no_recipients=request.POST.get("confirm_no_recipients") == "1",
+        )
     except ValidationError as error:
         return _announcement_page(request, announcement, errors=_errors(error), status=422)
     messages.success(
