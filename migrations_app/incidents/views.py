@@ -19,7 +19,16 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.incidents import announcements, channels, escalation, evidence, forms, selectors, services
+from migrations_app.incidents import (
+    announcements,
+    channels,
+    escalation,
+    evidence,
+    forms,
+    selectors,
+    services,
+    timeline_groups,
+)
 from migrations_app.incidents.models import (
     Announcement,
     Incident,
@@ -96,7 +105,7 @@ def _incident_context(request, incident: Incident, **extra) -> dict:
     return {
         "migration": incident.migration,
         "incident": incident,
-        "timeline": selectors.timeline(incident),
+        "timeline": timeline_groups.grouped(selectors.timeline(incident)),
         "durations": selectors.durations(incident),
         "next_statuses": [IncidentStatus(s) for s in services.NEXT_STATUSES[incident.status]],
         "can_manage": access.can(request.user, "manage_incidents"),

@@ -10,7 +10,9 @@ from migrations_app import services as migration_services
 from migrations_app.incidents import announcements
 from migrations_app.incidents.models import Announcement, AnnouncementStatus
 from migrations_app.models import AuditEvent, Migration, MigrationStatus
+from migrations_app.rollout import services as rollout_services
 from tests.api.conftest import SYSTEM
+from tests.security.world import put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,3 +60,26 @@ def test_sending_to_nobody_needs_a_conscious_tick(login, live_server, pm, prepar
     page.get_by_role("button", name="Send to nobody").click()
     page.get_by_text("Sent to 0 subscriber(s)").wait_for()
     assert Announcement.objects.get(pk=announcement.pk).status == AnnouncementStatus.SENT
+
+
+def test_the_incident_timeline_puts_the_rollback_first_in_the_eye(
+    login, live_server, oncall, preparing, screenshot
+):
+    put_live(preparing, 25)
+    for state in ["warning", "ok", "warning", "breached", "breached"]:
+        AuditEvent.objects.create(
+            actor_kind="system",
+            actor_label="guardrail: error rate",
+            action="guardrail.state_changed",
+            migration=preparing,
+            object_id="1",
+            after={"state": state},
+        )
+    rollback = rollout_services.roll_back(preparing, by=SYSTEM, reason="error rate 12 % for 3 evaluations")
+    page = login(oncall)
+    page.goto(f"{live_server.url}/migrations/webhooks/incidents/{rollback.incident.pk}/")
+    timeline = page.locator("#timeline")
+    assert timeline.locator(".inc-tl-key").get_by_text("Rolled back", exact=True).is_visible()
+    assert timeline.get_by_text("5 × Guardrail changed").is_visible()
+    timeline.scroll_into_view_if_needed()
+    screenshot("api-incident-timeline")
