@@ -127,6 +127,7 @@ def test_a_transition_moves_the_status_and_refuses_what_the_page_refuses(api, to
     pm = api("post", "/migrations/webhooks/transition", token_of("pm"), {"to": "draft"})
     assert pm.status_code == 403 and "may not create migrations or change their status" in pm.json()["detail"]
     assert api("post", "/migrations/nope/transition", token_of("ops"), {"to": "draft"}).status_code == 404
+    assert api("post", "/migrations/webhooks/transition", None, {"to": "draft"}).status_code == 401
     assert Migration.objects.get(pk=plan.pk).status == MigrationStatus.PREPARING
 
 
