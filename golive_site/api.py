@@ -71,6 +71,19 @@ def conflicts():
         raise Refused(409, error) from error
 
 
+PAGE_QUERY = ("limit", "offset")  # what ninja's LimitOffsetPagination reads
+
+
+def refuse_unknown_query(request, *known: str) -> None:
+    """A misspelt query parameter (`limt=10`) is refused, naming it, rather than silently ignored."""
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise DjangoValidationError(
+            {name: f"Unknown query parameter (this operation takes: {allowed})." for name in unknown}
+        )
+
+
 class TokenAuth(HttpBearer):
     """A golive API token with `scope`; request.auth is the ApiToken row (acting as its user)."""
 
@@ -173,3 +186,11 @@ from migrations_app.lifecycle_api import router as lifecycle_router  # noqa: E40
 
 for _router in (lifecycle_router, checklist_router, signoff_router, incident_router, announcement_router):
     api.add_router("/", _router)
+
+from migrations_app.people.api import router as people_router  # noqa: E402
+
+api.add_router("/", people_router)
+
+from migrations_app.people.account_api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from golive_site.api import api
 from golive_site.health import health
 from migrations_app.incidents.urls import channel_urlpatterns, public_urlpatterns
+from migrations_app.views import favicon
 
 admin.site.site_header = "golive administration"
 admin.site.site_title = "golive admin"
@@ -17,6 +18,14 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="migrations_app:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's default LOGIN_URL, and what people type: send it to golive's login page.
+    path(
+        "accounts/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="accounts_login",
+    ),
+    path("favicon.ico", favicon, name="favicon"),
+    path("people/", include("migrations_app.people.urls")),
     path("admin/", admin.site.urls),
     path("migrations/<slug:slug>/control-room/", include("migrations_app.monitoring.urls")),
     path("migrations/<slug:slug>/", include("migrations_app.incidents.urls")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from migrations_app.models import Migration, MigrationRole
+from migrations_app.models import Migration, MigrationRole, MigrationRoleName
 
 
 class Group:
@@ -26,6 +26,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "override_gate": (frozenset({Group.ADMIN}), "override a traffic gate"),
     "rollback": (frozenset({Group.ON_CALL, Group.ADMIN}), "roll back a migration"),
     "edit_contacts": (frozenset({Group.ADMIN}), "edit contacts"),
+    "manage_users": (frozenset({Group.ADMIN}), "add, change or deactivate user accounts"),
     "edit_templates": (frozenset({Group.ADMIN}), "edit checklist templates"),
     "edit_channels": (frozenset({Group.ADMIN}), "edit notification channels"),
     "manage_incidents": (
@@ -74,6 +75,26 @@ def get_migration_for_user(user, slug: str, *, action: str = "view") -> Migratio
     migration = get_object_or_404(Migration, slug=slug)
     require(user, action)
     return migration
+
+
+def can_assign_roles(user, migration: Migration) -> bool:
+    """Admins assign roles on every migration; a Deployment Lead on the migration they lead."""
+    if can(user, "manage_users"):
+        return can(user, "view")
+    return (
+        can(user, "view")
+        and MigrationRole.objects.filter(
+            migration=migration, user=user, role=MigrationRoleName.DEPLOYMENT_LEAD
+        ).exists()
+    )
+
+
+def require_assign_roles(user, migration: Migration) -> None:
+    if not can_assign_roles(user, migration):
+        raise PermissionDenied(
+            f"Your account may not assign roles on {migration.name}: only an Admin or its Deployment "
+            "Lead may. Ask one of them."
+        )
 
 
 def can_sign_as(user, migration: Migration, role: str) -> bool:

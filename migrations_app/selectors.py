@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from checklists import gates
 from migrations_app import access, states
 from migrations_app.models import AuditEvent, Contact, Migration, MigrationStatus
 
@@ -35,6 +36,46 @@ def timeline(migration: Migration) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(migration=migration).order_by("-at", "-id")
 
 
+# The way a new migration goes live, one status after the other.
+GO_LIVE_PATH = [
+    MigrationStatus.DRAFT,
+    MigrationStatus.PREPARING,
+    MigrationStatus.READY,
+    MigrationStatus.ROLLING_OUT,
+]
+
+
+def go_live_path(migration: Migration) -> dict | None:
+    """Where a not-yet-live migration is on draft -> preparing -> ready -> rolling out, and what the
+    next step needs; None once it has gone live (the traffic panel takes over)."""
+    if migration.status not in GO_LIVE_PATH[:-1]:
+        return None
+    here = GO_LIVE_PATH.index(migration.status)
+    steps = [
+        {
+            "status": s,
+            "label": MigrationStatus(s).label,
+            "state": "done" if i < here else "current" if i == here else "todo",
+        }
+        for i, s in enumerate(GO_LIVE_PATH)
+    ]
+    return {"steps": steps, "next": GO_LIVE_PATH[here + 1], "hint": _next_step_hint(migration)}
+
+
+def _next_step_hint(migration: Migration) -> str:
+    if migration.status == MigrationStatus.DRAFT:
+        return (
+            "Next: Start preparing, and work through the checklist. Mark ready comes once the go-live "
+            "gate is complete; then Start rollout lets the Traffic panel send the first step."
+        )
+    if migration.status == MigrationStatus.PREPARING:
+        blocker = gates.go_live_gate_blocker(migration)
+        if blocker:
+            return f"Next: Mark ready, once the go-live gate is complete. Still missing: {blocker}"
+        return "Next: Mark ready: the go-live gate is complete."
+    return "Next: Start rollout, then move traffic step by step in the Traffic panel."
+
+
 def transitions_for(migration: Migration, user) -> list[dict]:
     """The status moves this user may make now, as buttons for the migration page."""
     moves = []
@@ -49,6 +90,18 @@ def transitions_for(migration: Migration, user) -> list[dict]:
                     "needs_reason": target in states.REASON_REQUIRED,
                     "destructive": target == MigrationStatus.ABORTED,
                     "overridable": target in states.GATED_STATUSES and access.can(user, "override_gate"),
+                    "forward": _is_forward(migration.status, target),
                 }
             )
-    return moves
+    return sorted(moves, key=lambda move: not move["forward"])  # the next step first
+
+
+def _is_forward(current: str, target: str) -> bool:
+    forward = dict(zip(GO_LIVE_PATH, GO_LIVE_PATH[1:], strict=False))
+    forward.update(
+        {
+            MigrationStatus.ROLLING_OUT: MigrationStatus.MONITORING,
+            MigrationStatus.MONITORING: MigrationStatus.COMPLETED,
+        }
+    )
+    return forward.get(current) == target

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -17,6 +18,8 @@ from migrations_app import access, selectors, services, states
 from migrations_app.audit import Actor
 from migrations_app.forms import MigrationForm, TransitionForm
 from migrations_app.models import MigrationStatus
+from migrations_app.people import roles
+from migrations_app.rollout import services as rollout_services
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -71,7 +74,7 @@ def migration_detail(request, slug):
 
 
 # The parts of the migration page that refresh themselves when something changes elsewhere.
-REFRESHING_PANELS = {"status-panel", "recent-changes"}
+REFRESHING_PANELS = {"status-panel", "recent-changes", "head-rollback"}
 
 
 @require_GET
@@ -89,9 +92,16 @@ def _detail_context(request, migration, **extra):
     return {
         "migration": migration,
         "phases": migration.phases.all(),
-        "roles": migration.role_assignments.select_related("user"),
+        "roles": roles.roles_for(migration),
+        "empty_slots": roles.empty_slots(migration),
+        "can_assign_roles": access.can_assign_roles(request.user, migration),
+        "can_edit_contacts": access.can(request.user, "edit_contacts"),
         "contacts": selectors.contacts_for(migration),
         "transitions": selectors.transitions_for(migration, request.user),
+        "path": selectors.go_live_path(migration),
+        "head_rollback": access.can(request.user, "rollback")
+        and rollout_services.rollback_blocker(migration) is None
+        and migration.status != MigrationStatus.ROLLED_BACK,
         "recent_events": selectors.timeline(migration)[:8],
         **extra,
     }
@@ -187,3 +197,9 @@ def _json(value) -> str:
 def permission_denied(request, exception=None):
     message = str(exception) if exception and str(exception) else "You are not allowed to do this."
     return render(request, "403.html", {"message": message}, status=403)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG whitenoise serves."""
+    return redirect(static("favicon.svg"), permanent=True)

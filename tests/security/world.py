@@ -20,7 +20,7 @@ from migrations_app.incidents import announcements
 from migrations_app.incidents import services as incident_services
 from migrations_app.incidents.escalation import ack_token
 from migrations_app.incidents.models import NotificationChannel, StatusSubscriber
-from migrations_app.models import Migration, MigrationRoleName
+from migrations_app.models import Contact, Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
 from migrations_app.rollout import selectors, tokens
 from migrations_app.rollout import services as rollout_services
@@ -89,6 +89,7 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
     announcement = announcements.draft(migration, by=SYSTEM, kind="maintenance")
     subscriber = announcements.add_subscriber(migration, by=SYSTEM, email="reader@example.com")
     announcements.configure_status_page(migration, by=SYSTEM, enabled=True, public_name="Checkout")
+    contact = Contact.objects.create(name="Acme support", kind="external_partner", role="Support line")
     channel = NotificationChannel.objects.create(name="Ops e-mail", kind="email", addresses="ops@example.com")
 
     rolled = make_migration(owner=ops, name="Wallet go-live", slug="wallet", integration="Wallet")
@@ -118,6 +119,13 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "checklists:signoff_revoke": {"pk": signoff.pk},
         "rollout:ofrep_flag": {"key": migration.slug},
         "migrations_app:panel": {**slug, "panel": "status-panel"},
+        "api:put_role": {**slug, "role": "qa_lead"},
+        "migrations_app:role_set": {**slug, "role": "qa_lead"},
+        "people:edit": {"username": pm.username},
+        "api:update_user": {"username": pm.username},
+        "people:password": {"username": pm.username},
+        "people:contact_edit": {"pk": contact.pk},
+        "people:contact_delete": {"pk": contact.pk},
     }
     for name in ("detail", "postmortem", "acknowledge", "status", "note", "details"):
         kwargs[f"incidents:{name}"] = {**slug, "pk": incident.pk}
