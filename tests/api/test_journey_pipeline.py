@@ -2,7 +2,8 @@
 step, with real bash, curl and jq against a real gunicorn; the official OpenFeature OFREP
 provider watching who takes the new path.
 
-The job creates a migration from the built-in "Webhook service release" template, ticks the
+The job creates a migration from the built-in "Webhook service release" template, an Admin
+names the people with the documented roles API block, the job ticks the
 required items of the go-live gate, signs the QA Lead slots as its service account, waits for the
 other leads (who sign with their own tokens), marks it ready and advances to 25 %; OFREP then
 sees a quarter of the users on the new path. Its "Roll back on failure" step sends them all back
@@ -24,12 +25,11 @@ from openfeature.evaluation_context import EvaluationContext
 
 from checklists import gates
 from checklists.models import ChecklistItem, ChecklistTemplate, ItemState
-from migrations_app import services as migration_services
 from migrations_app.access import Group
-from migrations_app.models import AuditEvent, Migration, MigrationRoleName, MigrationStatus
+from migrations_app.models import AuditEvent, Migration, MigrationStatus
 from migrations_app.rollout import bucketing
 from migrations_app.rollout.models import RolloutPlan
-from tests.api.conftest import SYSTEM, make_token
+from tests.api.conftest import make_token
 from tests.factories import make_user
 from tests.processes import wait_until
 from tests.rollout.conftest import gunicorn
@@ -67,8 +67,11 @@ class Job:
 
     def run(self, name: str, *, ok: bool = True, **env: str) -> str:
         step = next(step for title, step in self.steps.items() if title.startswith(name))
+        return self.shell(step["run"], ok=ok, name=name, **env)
+
+    def shell(self, script: str, *, ok: bool = True, name: str = "shell block", **env: str) -> str:
         done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             env={**self.env, **env},
             cwd=self.cwd,
             capture_output=True,
@@ -81,10 +84,12 @@ class Job:
 
 
 @pytest.fixture
-def people(ops, pm):
+def people(admin_user):
+    """The team of the documented roles block, by the user names it uses."""
     return {
-        "ops": ops,
-        "pm": pm,
+        "admin": admin_user,
+        "ops": make_user("ops", groups=(Group.OPS,)),
+        "pm": make_user("pm", groups=(Group.PRODUCT_MANAGER,)),
         "techlead": make_user("techlead", groups=(Group.OPS,), email="tech@example.com"),
         "ci-bot": make_user("ci-bot", groups=(Group.OPS,)),
         "ci-oncall": make_user("ci-oncall", groups=(Group.ON_CALL,)),
@@ -121,17 +126,12 @@ def expected_users(percent: int) -> set[str]:
     return {user for user in USERS if bucketing.is_in_rollout(SLUG, user, percent)}
 
 
-def assign_roles(people) -> Migration:
-    """Roles are given on the people page (or its API): here through the same service."""
+def admin_names_the_people(job: "Job", admin_token: str) -> Migration:
+    """The documented shell block an Admin runs once the migration exists (the roles API)."""
+    (block,) = re.findall(r"```sh\n(.*?)```", DOC.read_text(), flags=re.S)
+    output = job.shell(block, ADMIN_TOKEN=admin_token)
+    assert "QA Lead: ci-bot" in output and "Deployment Lead: ops" in output, output
     migration = Migration.objects.get(slug=SLUG)
-    for username, role in [
-        ("ops", MigrationRoleName.DEPLOYMENT_LEAD),
-        ("techlead", MigrationRoleName.TECHNICAL_LEAD),
-        ("pm", MigrationRoleName.PRODUCT_MANAGER),
-        ("ci-bot", MigrationRoleName.QA_LEAD),
-        ("ci-oncall", MigrationRoleName.ON_CALL),
-    ]:
-        migration_services.assign_role(migration, user=people[username], role=role, by=SYSTEM)
     # The soak time between steps is at least a minute in production; the soak gate has its own
     # tests (tests/rollout), so this journey does not wait it out.
     RolloutPlan.objects.update_or_create(migration=migration, defaults={"soak_minutes": 0})
@@ -175,7 +175,7 @@ def test_the_documented_pipeline_takes_a_template_to_25_percent_and_rolls_it_bac
 
     assert "Created http" in job.run("Create the migration")
     assert "exists already" in job.run("Create the migration")  # a re-run carries on
-    migration = assign_roles(people)
+    migration = admin_names_the_people(job, make_token(people["admin"], name="admin laptop"))
 
     assert "ticked:" in job.run("Tick the required items")
     gate = [p for p in migration.phases.all() if p.name in GATE_PHASES]
