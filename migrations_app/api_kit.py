@@ -3,10 +3,13 @@ looking people up by user name. The error shapes themselves live in golive_site/
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
+from typing import Annotated
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from pydantic import AfterValidator, AwareDatetime
 
 from golive_site.api import Refused
 from migrations_app.audit import Actor
@@ -50,3 +53,15 @@ def only_query(request, *names: str) -> None:
         raise ValidationError(
             {name: f"Unknown query parameter (this route takes: {known})." for name in unknown}
         )
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("The time lies outside the years 1 to 9999 once in UTC.") from None
+
+
+# A time with its zone, stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that RFC 3339
+# allows, and a time without a zone would be read in whatever zone the server runs in.
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]

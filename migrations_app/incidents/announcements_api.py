@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import actor, only_query, refusals
+from migrations_app.api_kit import UtcDateTime, actor, only_query, refusals
 from migrations_app.incidents import announcements
 from migrations_app.incidents.models import Announcement, AnnouncementKind, AnnouncementStatus
 
@@ -63,8 +63,8 @@ class Placeholders(Schema):
     window: str = Field("", description="e.g. 02:00-04:00 UTC", **SHORT)
     duration: str = Field("", description="e.g. about 2 hours", **SHORT)
     contact: str = Field("", max_length=120, pattern=TEXT_PATTERN, description="e.g. support@example.com")
-    starts_at: dt.datetime | None = Field(None, description="Maintenance only: when it starts.")
-    ends_at: dt.datetime | None = Field(None, description="After starts_at.")
+    starts_at: UtcDateTime | None = Field(None, description="Maintenance only: when it starts.")
+    ends_at: UtcDateTime | None = Field(None, description="After starts_at.")
 
 
 class DraftIn(Placeholders):
@@ -78,7 +78,7 @@ class EditIn(Placeholders):
 
 
 class ScheduleIn(Schema):
-    send_at: dt.datetime = Field(description="In the future, with a time zone.")
+    send_at: UtcDateTime = Field(description="In the future, with a time zone.")
 
 
 class SendIn(Schema):

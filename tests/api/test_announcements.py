@@ -119,3 +119,13 @@ def test_after_a_rollback_golive_proposes_the_incident_notice(api, token_of, pla
     assert drafted.status_code == 201 and drafted.json()["proposed"] is True
     after = api("get", "/migrations/webhooks/announcements/proposals", token_of("pm")).json()["proposals"]
     assert "incident" not in [p["kind"] for p in after]
+
+
+def test_times_are_stored_in_utc_whatever_offset_they_come_with(api, token_of, draft):
+    far_offset = "2030-06-01T12:00:00+18:30"  # RFC 3339 allows it, PostgreSQL would not store it
+    response = api("post", f"/announcements/{draft.pk}/schedule", token_of("pm"), {"send_at": far_offset})
+    assert response.status_code == 200 and response.json()["send_at"].startswith("2030-05-31T17:30:00")
+    naive = api(
+        "post", f"/announcements/{draft.pk}/schedule", token_of("pm"), {"send_at": "2030-06-01T12:00:00"}
+    )
+    assert naive.status_code == 400 and fields(naive) == ["send_at"]
