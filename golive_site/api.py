@@ -242,6 +242,15 @@ api.add_router("/", notification_settings_router)
 from migrations_app.inbound.api import router as inbound_router  # noqa: E402
 
 api.add_router("/", inbound_router)
+from checklists.api import router as checklist_router  # noqa: E402
+from checklists.signoffs_api import router as signoff_router  # noqa: E402
+from migrations_app.incidents.announcements_api import router as announcement_router  # noqa: E402
+from migrations_app.incidents.api import router as incident_router  # noqa: E402
+from migrations_app.lifecycle_api import router as lifecycle_router  # noqa: E402
+
+for _router in (lifecycle_router, checklist_router, signoff_router, incident_router, announcement_router):
+    api.add_router("/", _router)
+
 from migrations_app.people.api import router as people_router  # noqa: E402
 
 api.add_router("/", people_router)

@@ -41,3 +41,4 @@ class MigrationForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=MigrationStatus.choices)
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    override = forms.BooleanField(required=False, help_text="Admins: pass an incomplete phase gate.")

@@ -90,6 +90,7 @@ def transitions_for(migration: Migration, user) -> list[dict]:
                     "label": label,
                     "needs_reason": target in states.REASON_REQUIRED,
                     "destructive": target == MigrationStatus.ABORTED,
+                    "overridable": target in states.GATED_STATUSES and access.can(user, "override_gate"),
                     "forward": _is_forward(migration.status, target),
                 }
             )

@@ -90,14 +90,17 @@ def update_migration(migration: Migration, *, by: Actor, **fields) -> Migration:
 
 
 @transaction.atomic
-def transition_migration(migration: Migration, *, to: str, by: Actor, reason: str = "") -> Migration:
+def transition_migration(
+    migration: Migration, *, to: str, by: Actor, reason: str = "", override: bool = False
+) -> Migration:
     """Move a migration to status `to`.
 
     1. Lock the row, so two people moving it at once are serialised.
     2. Already there? Nothing to do (a double click or a retried request).
-    3. Refuse a move the state machine does not allow, or one that needs a reason and has none,
-       or one past an incomplete phase gate (see checklists.gates).
-    4. Write the new status and its audit event in the same transaction.
+    3. Refuse a move the state machine does not allow (no override passes that), or one that
+       needs a reason and has none, or one past an incomplete phase gate (see checklists.gates)
+       unless overridden: the caller checked the override permission; an override must say why.
+    4. Write the new status and its audit event (an override as such) in the same transaction.
     """
     migration = Migration.objects.select_for_update().get(pk=migration.pk)
     if to not in MigrationStatus.values:
@@ -113,32 +116,35 @@ def transition_migration(migration: Migration, *, to: str, by: Actor, reason: st
             message = f"A migration that is {current} cannot become {target}. It can become: {options}."
         else:
             message = f"A migration that is {current} cannot change any more."
+        if override:
+            message += " No override passes the order of statuses."
         raise ValidationError({"to": message})
     reason = reason.strip()
     if to in states.REASON_REQUIRED and not reason:
         raise ValidationError({"reason": f"Say why the migration becomes {MigrationStatus(to).label}."})
     blocker = _gate_blocker(migration, to)
-    if blocker:
+    if blocker and not override:
         raise ValidationError(
             {"to": f"{MigrationStatus(to).label} is refused until the phase gate is complete. {blocker}"}
         )
+    if blocker and not reason:
+        raise ValidationError({"reason": "Say why you override the gate: the audit trail keeps it."})
     before = migration.status
     migration.status = to
     migration.status_changed_at = timezone.now()
     migration.save(update_fields=["status", "status_changed_at"])
     audit.record(
         by,
-        "migration.status_changed",
+        "migration.status_overridden" if blocker else "migration.status_changed",
         migration,
         before={"status": before},
-        after={"status": to},
+        after={"status": to, **({"gate": blocker} if blocker else {})},
         reason=reason,
     )
     return migration
 
 
-# Statuses that lie past the go-live gate (the phases before the first deployment phase).
-GATED_STATUSES = {MigrationStatus.READY, MigrationStatus.ROLLING_OUT}
+GATED_STATUSES = states.GATED_STATUSES
 
 
 def _gate_blocker(migration: Migration, to: str) -> str | None:

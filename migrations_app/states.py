@@ -31,3 +31,8 @@ def permission_for(target: str) -> str:
 
 def allowed_targets(status: str) -> dict[str, str]:
     return TRANSITIONS[status]
+
+
+# Statuses that lie past the go-live gate (the phases before the first deployment phase); an
+# Admin may override that gate with a reason.
+GATED_STATUSES = {S.READY, S.ROLLING_OUT}

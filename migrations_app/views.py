@@ -115,11 +115,17 @@ def migration_transition(request, slug):
     if not form.is_valid():
         errors = [f"{field}: {', '.join(errs)}" for field, errs in form.errors.items()]
     else:
-        target = form.cleaned_data["to"]
+        target, override = form.cleaned_data["to"], form.cleaned_data["override"]
         access.require(request.user, states.permission_for(target))
+        if override:
+            access.require(request.user, "override_gate")
         try:
             migration = services.transition_migration(
-                migration, to=target, by=Actor.for_user(request.user), reason=form.cleaned_data["reason"]
+                migration,
+                to=target,
+                by=Actor.for_user(request.user),
+                reason=form.cleaned_data["reason"],
+                override=override,
             )
         except ValidationError as error:
             errors = _error_messages(error)

@@ -48,10 +48,12 @@ DEFAULT_TEMPLATES = {
         "will post updates on the status page. Expected duration: {duration}.\nQuestions: {contact}.",
     ),
 }
-# Statuses in which golive suggests each notice.
+# Statuses in which golive suggests each notice: after a rollback (a guardrail's or a person's)
+# users may have seen failures, so the incident notice is proposed.
 PROPOSE_WHEN = {
     AnnouncementKind.MAINTENANCE: (MigrationStatus.READY, MigrationStatus.ROLLING_OUT),
     AnnouncementKind.COMPLETE: (MigrationStatus.COMPLETED,),
+    AnnouncementKind.INCIDENT: (MigrationStatus.ROLLED_BACK,),
 }
 
 
@@ -193,6 +195,26 @@ def schedule(announcement: Announcement, *, by: Actor, send_at: dt.datetime, now
 
 
 @transaction.atomic
+def delete_draft(announcement: Announcement, *, by: Actor) -> None:
+    """Throw a draft away. A scheduled, sent or cancelled notice is kept for the record."""
+    announcement = _locked(announcement)
+    if announcement.status != AnnouncementStatus.DRAFT:
+        raise ValidationError(
+            {
+                "status": f"Only a draft can be deleted; this one is {announcement.get_status_display().lower()}."
+            }
+        )
+    audit.record(
+        by,
+        "announcement.deleted",
+        announcement,
+        migration=announcement.migration,
+        before={"kind": announcement.kind, "subject": announcement.subject},
+    )
+    announcement.delete()
+
+
+@transaction.atomic
 def cancel(announcement: Announcement, *, by: Actor) -> Announcement:
     announcement = _locked(announcement)
     if announcement.status in (AnnouncementStatus.SENT, AnnouncementStatus.CANCELLED):
@@ -211,10 +233,32 @@ def cancel(announcement: Announcement, *, by: Actor) -> Announcement:
     return announcement
 
 
+NOBODY_MESSAGE = (
+    "Nobody would receive this announcement: {name} has no status-page subscribers and no "
+    "notification channel for announcements. Add subscribers or a channel, or confirm that you "
+    "want to send it to nobody (it is then only recorded as sent)."
+)
+
+
+def recipients_of(migration: Migration) -> tuple[list[str], list]:
+    """Who a send reaches now: subscriber addresses and announcement channels."""
+    addresses = list(StatusSubscriber.objects.filter(migration=migration).values_list("email", flat=True))
+    return addresses, list(channels.channels_for(migration, purpose="announcements"))
+
+
 @transaction.atomic
-def send(announcement: Announcement, *, by: Actor, now: dt.datetime | None = None) -> Announcement:
+def send(
+    announcement: Announcement,
+    *,
+    by: Actor,
+    now: dt.datetime | None = None,
+    confirm_no_recipients: bool = True,
+) -> Announcement:
     """E-mail every subscriber (one message each: addresses stay private) and post to the
-    announcement channels, all through the outbox. Sending twice sends nothing new."""
+    announcement channels, all through the outbox. Sending twice sends nothing new.
+
+    A person's send passes `confirm_no_recipients=False` until they confirmed: a send that would
+    reach nobody is then refused with a message saying so (the schedule keeps the default)."""
     announcement = _locked(announcement)
     if announcement.status == AnnouncementStatus.SENT:
         announcement.already = True
@@ -222,7 +266,9 @@ def send(announcement: Announcement, *, by: Actor, now: dt.datetime | None = Non
     if announcement.status == AnnouncementStatus.CANCELLED:
         raise ValidationError({"status": "This announcement was cancelled; draft a new one."})
     migration = announcement.migration
-    addresses = list(StatusSubscriber.objects.filter(migration=migration).values_list("email", flat=True))
+    addresses, targets = recipients_of(migration)
+    if not addresses and not targets and not confirm_no_recipients:
+        raise ValidationError({"confirm_no_recipients": NOBODY_MESSAGE.format(name=migration.name)})
     for address in addresses:
         outbox.enqueue_email(
             to=[address],
@@ -232,7 +278,7 @@ def send(announcement: Announcement, *, by: Actor, now: dt.datetime | None = Non
             dedupe_key=f"announcement:{announcement.pk}:to:{address}"[:200],
         )
     names = []
-    for channel in channels.channels_for(migration, purpose="announcements"):
+    for channel in targets:
         channels.notify(
             channel,
             migration=migration,

@@ -28,6 +28,7 @@ from migrations_app.incidents import (
     selectors,
     services,
     settings_views,
+    timeline_groups,
 )
 from migrations_app.incidents.models import (
     Announcement,
@@ -105,7 +106,7 @@ def _incident_context(request, incident: Incident, **extra) -> dict:
     return {
         "migration": incident.migration,
         "incident": incident,
-        "timeline": selectors.timeline(incident),
+        "timeline": timeline_groups.grouped(selectors.timeline(incident)),
         "durations": selectors.durations(incident),
         "next_statuses": [IncidentStatus(s) for s in services.NEXT_STATUSES[incident.status]],
         "can_manage": access.can(request.user, "manage_incidents"),
@@ -348,7 +349,11 @@ def announcement_edit(request, slug, pk):
 def announcement_send(request, slug, pk):
     announcement = _announcement_for(request, slug, pk, action="send_announcements")
     try:
-        announcement = announcements.send(announcement, by=Actor.for_user(request.user))
+        announcement = announcements.send(
+            announcement,
+            by=Actor.for_user(request.user),
+            confirm_no_recipients=request.POST.get("confirm_no_recipients") == "1",
+        )
     except ValidationError as error:
         return _announcement_page(request, announcement, errors=_errors(error), status=422)
     messages.success(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from checklists.gates import go_live_gate_blocker
 from migrations_app import audit
 from migrations_app.audit import Actor
+from migrations_app.incidents import escalation
 from migrations_app.incidents.models import Severity
 from migrations_app.incidents.services import open_or_attach_incident
 from migrations_app.models import Contact, Migration, MigrationRole, MigrationStatus
@@ -117,7 +118,8 @@ def set_traffic(
     if plan.percent == to:
         return plan
     if sentence := hard_blocker(migration, plan, to=to):
-        raise ValidationError({"percent": sentence})
+        never = " No override passes this." if override else ""
+        raise ValidationError({"percent": sentence + never})
     reason = reason.strip()
     blocked = gate_blocker(migration, plan, to=to)
     if blocked and not override:
@@ -130,10 +132,12 @@ def set_traffic(
     before = plan.percent
     plan.percent, plan.level_since = to, timezone.now()
     plan.save(update_fields=["percent", "level_since", "updated_at"])
+    # The override names the go-live gate too, so the status check it implies must let it pass.
+    overridden = bool(blocked)
     if migration.status == S.READY:
-        migration = _transition(migration, S.ROLLING_OUT, by, reason or f"Traffic to {to} %")
+        migration = _transition(migration, S.ROLLING_OUT, by, reason or f"Traffic to {to} %", overridden)
     if to == 100 and migration.status == S.ROLLING_OUT:
-        migration = _transition(migration, S.MONITORING, by, reason or "Traffic at 100 %")
+        migration = _transition(migration, S.MONITORING, by, reason or "Traffic at 100 %", overridden)
     TrafficChange.objects.create(
         migration=migration, by=by.label, kind=kind, from_percent=before, to_percent=to, reason=reason
     )
@@ -150,10 +154,10 @@ def set_traffic(
     return plan
 
 
-def _transition(migration: Migration, to: str, by: Actor, reason: str) -> Migration:
+def _transition(migration: Migration, to: str, by: Actor, reason: str, override: bool = False) -> Migration:
     from migrations_app.services import transition_migration
 
-    return transition_migration(migration, to=to, by=by, reason=reason)
+    return transition_migration(migration, to=to, by=by, reason=reason, override=override)
 
 
 @transaction.atomic
@@ -322,18 +326,41 @@ def _enqueue_rollback_side_effects(migration: Migration, rollback: Rollback) -> 
             migration=migration,
             dedupe_key=f"rollback:{rollback.pk}:hook:{hook.pk}",
         )
-    if addresses := on_call_addresses(migration):
-        outbox.enqueue_email(
-            to=addresses,
-            subject=f"[golive] ROLLED BACK: {migration.name} ({rollback.from_percent} % -> 0 %)",
-            body=(
-                f"{migration.name} was rolled back at {_clock(rollback.at)} by {rollback.by}.\n"
-                f"Traffic went from {rollback.from_percent} % to 0 %.\nReason: {rollback.reason}\n\n"
-                "Work through the rollback playbook on the migration page."
-            ),
-            migration=migration,
-            dedupe_key=f"rollback:{rollback.pk}:email",
+    for address in on_call_addresses(migration):
+        _email_rollback(migration, rollback, address)
+
+
+def _email_rollback(migration: Migration, rollback: Rollback, address: str) -> None:
+    """One e-mail per on-call address that is also the incident's page when the rollback opened
+    (or raised) a paging incident nobody was paged for yet: it takes the page's dedupe key, so the
+    page sent after commit finds it written and the person hears of the event once."""
+    incident = rollback.incident
+    pages_now = incident is not None and incident.pages and incident.on_call_notified_at is None
+    text = (
+        f"{migration.name} was rolled back at {_clock(rollback.at)} by {rollback.by}.\n"
+        f"Traffic went from {rollback.from_percent} % to 0 %.\nReason: {rollback.reason}\n\n"
+        "Work through the rollback playbook on the migration page."
+    )
+    subject = f"ROLLED BACK: {migration.name} ({rollback.from_percent} % -> 0 %)"
+    if pages_now:
+        subject = f"{incident.severity_label} {subject}"
+        text += (
+            f"\n\nIncident: {incident.title}\n"
+            f"Acknowledge (one click, no login): {escalation.ack_url(incident, address)}\n"
+            f"Incident page: {escalation.incident_url(incident)}\n\n"
+            "You are receiving this because you are on call for this migration."
         )
+    outbox.enqueue_email(
+        to=[address],
+        subject=f"[golive] {subject}",
+        body=text,
+        migration=migration,
+        dedupe_key=(
+            f"incident:{incident.pk}:on-call:{address}"
+            if pages_now
+            else f"rollback:{rollback.pk}:to:{address}"
+        )[:200],
+    )
 
 
 _on_call_addresses = on_call_addresses  # the monitoring app imported the first name

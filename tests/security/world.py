@@ -150,6 +150,18 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         kwargs[f"api:{name}"] = {"hook_id": hook.pk}
     for name in ("get_channel", "update_channel", "delete_channel", "test_channel"):
         kwargs[f"api:{name}"] = {"channel_id": channel.pk}
+    for name in ("get_item", "update_item", "tick_item"):
+        kwargs[f"api:{name}"] = {"item_id": item.pk}
+    for name in ("get_signoff", "sign_signoff", "renew_signoff", "revoke_signoff"):
+        kwargs[f"api:{name}"] = {"slot_id": f"{phase.pk}-product_manager"}
+    for name in ("get_incident", "update_incident", "acknowledge_incident", "resolve_incident"):
+        kwargs[f"api:{name}"] = {"incident_id": incident.pk}
+    for name in ("list_incident_notes", "add_incident_note", "save_incident_postmortem"):
+        kwargs[f"api:{name}"] = {"incident_id": incident.pk}
+    for name in ("get_announcement", "edit_announcement", "delete_announcement", "schedule_announcement"):
+        kwargs[f"api:{name}"] = {"announcement_id": announcement.pk}
+    for name in ("send_announcement", "cancel_announcement"):
+        kwargs[f"api:{name}"] = {"announcement_id": announcement.pk}
     users = {"anonymous": None, "ops": ops, "pm": pm, "oncall": oncall, "admin": admin_user}
     return World(migration=migration, rolled=rolled, users=users, kwargs=kwargs, raw_token=raw)
 
