@@ -17,7 +17,7 @@ from checklists.models import ChecklistItem, ItemState
 from checklists.selectors import Viewer
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import actor, only_query, person, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals
 from migrations_app.models import Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["checklists"])
@@ -130,7 +130,7 @@ def _owner(username: str | None, migration: Migration):
 )
 @paginate(LimitOffsetPagination)
 def list_items(request, slug: str, filters: Query[ItemFilters]):
-    only_query(request, "limit", "offset", *ItemFilters.model_fields)
+    only_query(request, *PAGE_QUERY, *ItemFilters.model_fields)
     migration = access.get_migration_for_user(request.auth.user, slug)
     items = _items(migration)
     if filters.phase:

@@ -20,7 +20,7 @@ from checklists.models import SignOff
 from checklists.selectors import Viewer
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import actor, only_query, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, refusals
 from migrations_app.models import Migration, MigrationRoleName, Phase
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["sign-offs"])
@@ -96,7 +96,7 @@ def _answer(phase: Phase, role: str) -> dict:
 )
 @paginate(LimitOffsetPagination)
 def list_signoffs(request, slug: str):
-    only_query(request, "limit", "offset")
+    only_query(request, *PAGE_QUERY)
     return slots_of(access.get_migration_for_user(request.auth.user, slug))
 
 

@@ -81,19 +81,6 @@ def conflicts():
         raise Refused(409, error) from error
 
 
-PAGE_QUERY = ("limit", "offset")  # what ninja's LimitOffsetPagination reads
-
-
-def refuse_unknown_query(request, *known: str) -> None:
-    """A misspelt query parameter (`limt=10`) is refused, naming it, rather than silently ignored."""
-    unknown = sorted(set(request.GET) - set(known))
-    if unknown:
-        allowed = ", ".join(known) or "none"
-        raise DjangoValidationError(
-            {name: f"Unknown query parameter (this operation takes: {allowed})." for name in unknown}
-        )
-
-
 class TokenAuth(HttpBearer):
     """A golive API token with `scope`; request.auth is the ApiToken row (acting as its user)."""
 

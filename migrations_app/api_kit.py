@@ -44,6 +44,9 @@ def person(field: str, username: str | None, *, queryset=None):
     return user
 
 
+PAGE_QUERY = ("limit", "offset")  # what ninja's LimitOffsetPagination reads
+
+
 def only_query(request, *names: str) -> None:
     """Refuse query parameters a route does not know (400 naming them): a misspelt filter such
     as `?phse=Testing` would otherwise silently list everything."""

@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import actor, only_query, person, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals
 from migrations_app.incidents import services
 from migrations_app.incidents.models import OPEN_STATUSES, Incident, IncidentStatus, IncidentUpdate, Severity
 
@@ -127,7 +127,7 @@ def _fresh(incident: Incident) -> Incident:
 )
 @paginate(LimitOffsetPagination)
 def list_incidents(request, slug: str, filters: Query[IncidentFilters]):
-    only_query(request, "limit", "offset", *IncidentFilters.model_fields)
+    only_query(request, *PAGE_QUERY, *IncidentFilters.model_fields)
     migration = access.get_migration_for_user(request.auth.user, slug)
     incidents = _incidents().filter(migration=migration).order_by("-opened_at", "-id")
     if filters.open is not None:
@@ -234,7 +234,7 @@ def resolve_incident(request, incident_id: int, payload: ResolveIn):
 )
 @paginate(LimitOffsetPagination)
 def list_incident_notes(request, incident_id: int):
-    only_query(request, "limit", "offset")
+    only_query(request, *PAGE_QUERY)
     return IncidentUpdate.objects.filter(incident=_incident(request, incident_id)).order_by("at", "id")
 
 

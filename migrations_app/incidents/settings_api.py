@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_paging import refuse_unknown_query
+from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.incidents import announcements, channels, forms
 from migrations_app.incidents.models import ChannelKind, NotificationChannel, StatusPage, StatusSubscriber
@@ -159,7 +159,7 @@ def _channel(request, channel_id: int) -> NotificationChannel:
 )
 @paginate(LimitOffsetPagination)
 def list_channels(request):
-    refuse_unknown_query(request)
+    only_query(request, *PAGE_QUERY)
     access.require(request.auth.user, "edit_channels")
     return [_channel_out(c) for c in NotificationChannel.objects.prefetch_related("migrations")]
 
@@ -279,7 +279,7 @@ def _subscriber_out(subscriber: StatusSubscriber) -> dict:
 )
 @paginate(LimitOffsetPagination)
 def list_subscribers(request, slug: str):
-    refuse_unknown_query(request)
+    only_query(request, *PAGE_QUERY)
     migration = _migration(request, slug, "view")
     return [_subscriber_out(s) for s in StatusSubscriber.objects.filter(migration=migration)]
 

@@ -16,7 +16,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_paging import refuse_unknown_query
+from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.monitoring import probe_settings, services
@@ -166,7 +166,7 @@ def _probe(request, probe_id: int, action: str) -> Probe:
 )
 @paginate(LimitOffsetPagination)
 def list_probes(request, slug: str):
-    refuse_unknown_query(request)
+    only_query(request, *PAGE_QUERY)
     migration = _migration(request, slug, "view")
     return [_out(p) for p in Probe.objects.filter(migration=migration).select_related("migration")]
 

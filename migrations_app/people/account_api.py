@@ -13,8 +13,9 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import PAGE_QUERY, TEXT_PATTERN, TokenAuth, answers, conflicts, refuse_unknown_query
+from golive_site.api import TEXT_PATTERN, TokenAuth, answers, conflicts
 from migrations_app import access
+from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.people import accounts, selectors
 from migrations_app.people.display import person_label
@@ -85,7 +86,7 @@ def _admin(request) -> Actor:
 )
 @paginate(LimitOffsetPagination)
 def list_users(request):
-    refuse_unknown_query(request, *PAGE_QUERY)
+    only_query(request, *PAGE_QUERY)
     _admin(request)
     return [_out(user) for user in selectors.users_for_list(status="all")]
 

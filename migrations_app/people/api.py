@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from golive_site.api import PAGE_QUERY, TEXT_PATTERN, Refused, TokenAuth, answers, refuse_unknown_query
+from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationRoleName
 from migrations_app.people import roles
@@ -83,7 +84,7 @@ def _migration(request, slug: str) -> Migration:
 )
 @paginate(LimitOffsetPagination)
 def list_roles(request, slug: str):
-    refuse_unknown_query(request, *PAGE_QUERY)
+    only_query(request, *PAGE_QUERY)
     return [_role_out(holders) for holders in roles.roles_for(_migration(request, slug))]
 
 

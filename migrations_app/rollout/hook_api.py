@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_paging import refuse_unknown_query
+from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.rollout import hooks
@@ -93,7 +93,7 @@ def _hook(request, hook_id: int) -> RollbackHook:
 )
 @paginate(LimitOffsetPagination)
 def list_hooks(request, slug: str):
-    refuse_unknown_query(request)
+    only_query(request, *PAGE_QUERY)
     migration = _migration(request, slug)
     return [_out(h) for h in RollbackHook.objects.filter(migration=migration).select_related("migration")]
 
