@@ -89,12 +89,12 @@ def test_it_seeds_a_second_migration_past_its_gate_at_25_percent_with_rollback_g
     assert len(signers) >= 4
     guardrails = Guardrail.objects.filter(migration=migration)
     assert guardrails.exists()
-    assert set(guardrails.values_list("mode", flat=True)) == {GuardrailMode.ROLLBACK}
+    assert set(guardrails.values_list("action", flat=True)) == {GuardrailMode.ROLLBACK}
     assert set(guardrails.values_list("consecutive", flat=True)) == {3}
     assert set(Kpi.objects.filter(migration=migration).values_list("window_seconds", flat=True)) == {60}
     assert set(Probe.objects.filter(migration=migration).values_list("interval_seconds", flat=True)) == {5}
     payment = Migration.objects.get(slug="payment-gateway")
-    assert set(Guardrail.objects.filter(migration=payment).values_list("mode", flat=True)) == {
+    assert set(Guardrail.objects.filter(migration=payment).values_list("action", flat=True)) == {
         GuardrailMode.ALERT
     }
 

@@ -19,7 +19,7 @@ from migrations_app import audit, services
 from migrations_app.access import Group as G
 from migrations_app.audit import Actor
 from migrations_app.models import Contact, ContactKind, Migration, MigrationRoleName, MigrationStatus
-from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind
+from migrations_app.monitoring.models import Guardrail, GuardrailAction, Kpi, Probe, ProbeKind
 from migrations_app.monitoring.services import (
     add_demo_monitoring,
     add_standard_kpis,
@@ -245,12 +245,12 @@ class Command(BaseCommand):
         services.transition_migration(migration, to=MigrationStatus.READY, by=Actor.for_user(users["ops"]))
         probe = add_demo_monitoring(migration, base_url=provider_url, by=system)
         add_provider_probes(migration, provider_url=provider_url)
-        add_standard_kpis(migration, probe=probe, by=system, mode=GuardrailMode.ROLLBACK)
+        add_standard_kpis(migration, probe=probe, by=system, action=GuardrailAction.ROLLBACK)
         for probe in Probe.objects.filter(migration=migration):
             update_probe(probe, by=system, interval_seconds=5)
         Kpi.objects.filter(migration=migration).update(window_seconds=ROLLING_WINDOW_SECONDS)
         Guardrail.objects.filter(migration=migration).update(
-            mode=GuardrailMode.ROLLBACK, consecutive=ROLLING_CONSECUTIVE
+            action=GuardrailAction.ROLLBACK, consecutive=ROLLING_CONSECUTIVE
         )
         audit.record(
             system,
@@ -259,7 +259,7 @@ class Command(BaseCommand):
             after={
                 "window_seconds": ROLLING_WINDOW_SECONDS,
                 "consecutive": ROLLING_CONSECUTIVE,
-                "mode": GuardrailMode.ROLLBACK,
+                "action": GuardrailAction.ROLLBACK,
             },
             reason="Demo: a short window so a failure rolls back within a minute.",
         )
