@@ -87,7 +87,7 @@ def test_it_seeds_a_second_migration_past_its_gate_at_25_percent_with_rollback_g
         )
     )
     assert len(signers) >= 4
-    guardrails = Guardrail.objects.filter(migration=migration)
+    guardrails = Guardrail.objects.filter(migration=migration).exclude(kind="compare")
     assert guardrails.exists()
     assert set(guardrails.values_list("action", flat=True)) == {GuardrailMode.ROLLBACK}
     assert set(guardrails.values_list("consecutive", flat=True)) == {3}
@@ -103,7 +103,32 @@ def test_it_writes_an_ingest_token_for_the_demo_provider_only_once(seed):
     token_file = seed()
     raw = token_file.read_text().strip()
     token = ApiToken.objects.get(token_hash=hash_token(raw))
-    assert token.scopes == ["ingest"]
+    assert sorted(token.scopes) == ["flags", "ingest"]  # flags: the simulated checkout asks OFREP
     assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     seed()
     assert token_file.read_text().strip() == raw
+
+
+def test_it_replaces_an_ingest_only_token_from_before_the_simulated_checkout(seed):
+    token_file = seed()
+    ApiToken.objects.update(scopes=["ingest"])
+    old = token_file.read_text().strip()
+    seed()
+    new = token_file.read_text().strip()
+    assert new != old
+    assert sorted(ApiToken.objects.get(token_hash=hash_token(new)).scopes) == ["flags", "ingest"]
+
+
+def test_it_seeds_compare_guardrails_that_pause_on_the_simulated_checkout(seed):
+    seed()
+    compare = Guardrail.objects.filter(migration__slug="webhook-service", kind="compare").select_related(
+        "kpi"
+    )
+    by_metric = {g.kpi.metric: g for g in compare}
+    assert set(by_metric) == {"checkout_latency_ms", "checkout_success"}
+    assert {g.action for g in compare} == {"pause"}
+    assert by_metric["checkout_latency_ms"].tolerance_percent == 20
+    assert by_metric["checkout_success"].tolerance_points == 2
+    assert {g.kpi.critical for g in compare} == {None}  # compared only, no fixed threshold
+    seed()
+    assert Guardrail.objects.filter(migration__slug="webhook-service", kind="compare").count() == 2
