@@ -164,3 +164,7 @@ api.add_router("/", rollout_router)
 from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
 
 api.add_router("/", monitoring_router)
+
+from migrations_app.monitoring.rules_api import router as rules_router  # noqa: E402
+
+api.add_router("/", rules_router)

@@ -57,6 +57,7 @@ PROBE_FIELDS = [
     "checklist_item_id",
     "passes_to_tick",
     "errors_to_page",
+    "path",
 ]
 
 
