@@ -86,7 +86,7 @@ def test_it_says_which_guardrail_paused_the_rollout_and_why(client_for, oncall, 
     migration.refresh_from_db()
     assert migration.status == MigrationStatus.PAUSED
     page = control_room(client_for(oncall), migration).content.decode()
-    assert "Rollout paused</strong> by guardrail “New path checkout latency”" in page
+    assert "by guardrail “New path checkout latency”" in page
     assert "tolerance +20 %: fail, 3 of 3" in page
 
 
