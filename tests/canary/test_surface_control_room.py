@@ -40,7 +40,7 @@ def test_it_shows_a_failing_new_path_with_the_guardrails_numbers(client_for, onc
     assert f"{last.n_new} / {last.n_old}" in page
     assert f"{last.new:.0f} ms" in page and f"{last.old:.0f} ms" in page
     assert "<strong>137</strong> on the" in page and "<strong>411</strong> on the" in page
-    assert "pauses the rollout after 3 failing windows" in page
+    assert "pauses the rollout after 3 failing evaluations in a row (window 60 s)" in page
 
 
 def test_its_chart_draws_both_paths_and_the_verdict_history(client_for, oncall, migration):
