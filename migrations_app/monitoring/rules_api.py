@@ -1,7 +1,10 @@
 """KPIs and guardrails through /api/v1 (`operate` scope): list and create under a migration, read,
 update and delete by id. The token's user needs the same rights as in the pages (view to read,
 manage_migration to change), and the input goes through the same forms (rule_forms), so a field
-the page refuses is refused here with the same words: 400 {"detail": [{"field", "message"}]}."""
+the page refuses is refused here with the same words, {"detail": [{"field", "message"}]}: 400 when
+the request does not fit the schema, 404 when a field names a probe or KPI that does not exist, 409
+when well-formed input is refused by the rules or the current state (a name taken, a warning
+level past critical, a compare rule without tolerance, a threshold rule on a KPI without one)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from migrations_app import access
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.monitoring import canary, configuration
-from migrations_app.monitoring.models import Guardrail, GuardrailKind, Kpi
+from migrations_app.monitoring.models import METRIC_VALIDATOR, Guardrail, GuardrailKind, Kpi
 from migrations_app.monitoring.rule_forms import GUARDRAIL_FIELDS, KPI_FIELDS, GuardrailForm, KpiForm
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["kpis and guardrails"])
@@ -31,11 +34,14 @@ ProbeFieldName = Literal["success", "latency_ms", "value"]
 KindName = Literal["threshold", "baseline", "no_data", "compare"]
 ActionName = Literal["alert", "pause", "rollback"]
 Name = Field(min_length=1, max_length=80, pattern=TEXT_PATTERN)
+METRIC_PATTERN = f"^$|{METRIC_VALIDATOR.regex.pattern}"  # empty: the KPI reads a probe
 
 
 class KpiIn(Schema):
     name: str = Name
-    metric: str = Field("", max_length=80, description="A pushed metric's name; or give `probe`.")
+    metric: str = Field(
+        "", max_length=80, pattern=METRIC_PATTERN, description="A pushed metric's name; or give `probe`."
+    )
     probe: int | None = Field(None, description="Id of one of the migration's probes; or give `metric`.")
     probe_field: ProbeFieldName = "success"
     aggregation: AggregationName = "rate"
@@ -50,7 +56,7 @@ class KpiIn(Schema):
 
 class KpiPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=80, pattern=TEXT_PATTERN)
-    metric: str | None = Field(None, max_length=80)
+    metric: str | None = Field(None, max_length=80, pattern=METRIC_PATTERN)
     probe: int | None = None
     probe_field: ProbeFieldName | None = None
     aggregation: AggregationName | None = None
@@ -139,7 +145,12 @@ def _refused(form) -> Status:
         for field, messages in form.errors.items()
         for message in messages
     ]
-    return Status(400, {"detail": detail})
+    unknown = any(
+        error.code == "invalid_choice"
+        for name in ("kpi", "probe")
+        for error in form.errors.as_data().get(name, [])
+    )
+    return Status(404 if unknown else 409, {"detail": detail})
 
 
 def _kpi_out(kpi: Kpi) -> dict:
@@ -196,7 +207,7 @@ def _bound(form_class, migration, instance, data: dict):
 
 
 @router.get(
-    "/migrations/{slug}/kpis", response=answers({200: list[KpiOut]}, 401, 403, 404), summary="List KPIs"
+    "/migrations/{slug}/kpis", response=answers({200: list[KpiOut]}, 400, 401, 403, 404), summary="List KPIs"
 )
 @paginate(LimitOffsetPagination)
 def list_kpis(request, slug: str):
@@ -205,7 +216,9 @@ def list_kpis(request, slug: str):
 
 
 @router.post(
-    "/migrations/{slug}/kpis", response=answers({201: KpiOut}, 400, 401, 403, 404), summary="Create a KPI"
+    "/migrations/{slug}/kpis",
+    response=answers({201: KpiOut}, 400, 401, 403, 404, 409),
+    summary="Create a KPI",
 )
 def create_kpi(request, slug: str, payload: KpiIn):
     migration = _migration(request, slug, CONFIGURE)
@@ -216,12 +229,14 @@ def create_kpi(request, slug: str, payload: KpiIn):
     return Status(201, _kpi_out(kpi))
 
 
-@router.get("/kpis/{kpi_id}", response=answers({200: KpiOut}, 401, 403, 404), summary="One KPI")
+@router.get("/kpis/{kpi_id}", response=answers({200: KpiOut}, 400, 401, 403, 404), summary="One KPI")
 def get_kpi(request, kpi_id: int):
     return _kpi_out(_kpi(request, kpi_id, "view"))
 
 
-@router.patch("/kpis/{kpi_id}", response=answers({200: KpiOut}, 400, 401, 403, 404), summary="Change a KPI")
+@router.patch(
+    "/kpis/{kpi_id}", response=answers({200: KpiOut}, 400, 401, 403, 404, 409), summary="Change a KPI"
+)
 def update_kpi(request, kpi_id: int, payload: KpiPatch):
     kpi = _kpi(request, kpi_id, CONFIGURE)
     form = _bound(KpiForm, kpi.migration, kpi, payload.dict(exclude_unset=True))
@@ -232,7 +247,9 @@ def update_kpi(request, kpi_id: int, payload: KpiPatch):
 
 
 @router.delete(
-    "/kpis/{kpi_id}", response=answers({204: None}, 401, 403, 404), summary="Delete a KPI and its guardrails"
+    "/kpis/{kpi_id}",
+    response=answers({204: None}, 400, 401, 403, 404),
+    summary="Delete a KPI and its guardrails",
 )
 def delete_kpi(request, kpi_id: int):
     configuration.delete_kpi(_kpi(request, kpi_id, CONFIGURE), by=Actor.for_token(request.auth))
@@ -244,7 +261,7 @@ def delete_kpi(request, kpi_id: int):
 
 @router.get(
     "/migrations/{slug}/guardrails",
-    response=answers({200: list[GuardrailOut]}, 401, 403, 404),
+    response=answers({200: list[GuardrailOut]}, 400, 401, 403, 404),
     summary="List guardrails with their state and last verdict",
 )
 @paginate(LimitOffsetPagination)
@@ -256,7 +273,7 @@ def list_guardrails(request, slug: str):
 
 @router.post(
     "/migrations/{slug}/guardrails",
-    response=answers({201: GuardrailOut}, 400, 401, 403, 404),
+    response=answers({201: GuardrailOut}, 400, 401, 403, 404, 409),
     summary="Create a guardrail",
 )
 def create_guardrail(request, slug: str, payload: GuardrailIn):
@@ -272,7 +289,7 @@ def create_guardrail(request, slug: str, payload: GuardrailIn):
 
 @router.get(
     "/guardrails/{guardrail_id}",
-    response=answers({200: GuardrailOut}, 401, 403, 404),
+    response=answers({200: GuardrailOut}, 400, 401, 403, 404),
     summary="One guardrail",
 )
 def get_guardrail(request, guardrail_id: int):
@@ -281,7 +298,7 @@ def get_guardrail(request, guardrail_id: int):
 
 @router.patch(
     "/guardrails/{guardrail_id}",
-    response=answers({200: GuardrailOut}, 400, 401, 403, 404),
+    response=answers({200: GuardrailOut}, 400, 401, 403, 404, 409),
     summary="Change a guardrail",
 )
 def update_guardrail(request, guardrail_id: int, payload: GuardrailPatch):
@@ -296,7 +313,9 @@ def update_guardrail(request, guardrail_id: int, payload: GuardrailPatch):
 
 
 @router.delete(
-    "/guardrails/{guardrail_id}", response=answers({204: None}, 401, 403, 404), summary="Delete a guardrail"
+    "/guardrails/{guardrail_id}",
+    response=answers({204: None}, 400, 401, 403, 404),
+    summary="Delete a guardrail",
 )
 def delete_guardrail(request, guardrail_id: int):
     configuration.delete_guardrail(
