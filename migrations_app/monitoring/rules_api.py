@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
@@ -124,6 +125,13 @@ class GuardrailOut(GuardrailIn):
     last_verdict: VerdictOut | None
 
 
+def _only_paging(request) -> None:
+    """A list takes limit and offset only: a misspelt parameter is refused, not silently ignored."""
+    unknown = sorted(set(request.GET) - {"limit", "offset"})
+    if unknown:
+        raise ValidationError({unknown[0]: "is not a query parameter of this list (use limit and offset)."})
+
+
 def _migration(request, slug: str, action: str) -> Migration:
     access.require(request.auth.user, action)
     return get_object_or_404(Migration, slug=slug)
@@ -211,6 +219,7 @@ def _bound(form_class, migration, instance, data: dict):
 )
 @paginate(LimitOffsetPagination)
 def list_kpis(request, slug: str):
+    _only_paging(request)
     migration = _migration(request, slug, "view")
     return [_kpi_out(kpi) for kpi in Kpi.objects.filter(migration=migration).order_by("position", "id")]
 
@@ -266,6 +275,7 @@ def delete_kpi(request, kpi_id: int):
 )
 @paginate(LimitOffsetPagination)
 def list_guardrails(request, slug: str):
+    _only_paging(request)
     migration = _migration(request, slug, "view")
     guardrails = Guardrail.objects.filter(migration=migration).select_related("kpi").order_by("name", "id")
     return [_guardrail_out(guardrail) for guardrail in guardrails]

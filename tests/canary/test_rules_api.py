@@ -106,6 +106,11 @@ def test_a_token_whose_user_may_not_configure_gets_403(call, migration, pm, toke
     assert Kpi.objects.get(pk=kpi.pk).critical == 90 and not Guardrail.objects.exists()
 
 
+def test_a_list_refuses_a_query_parameter_it_does_not_know(call, migration, ops, token_of):
+    response = call("get", f"/api/v1/migrations/{migration.slug}/guardrails?limt=5", token_of(ops))
+    assert response.status_code == 400 and response.json()["detail"][0]["field"] == "limt"
+
+
 def test_unknown_migration_kpi_and_guardrail_are_404(call, ops, token_of, db):
     token = token_of(ops)
     assert call("get", "/api/v1/migrations/nope/kpis", token).status_code == 404
