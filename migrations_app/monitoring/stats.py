@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-# Bisection steps before snapping onto an actual difference (each halves the bracket; about 20
-# reach a millionth of the data's range, after which the snap is exact).
+# Bisection steps for one order statistic: each halves the bracket, so 60 reach the resolution of
+# a float whatever the data's range.
 _BISECTION_STEPS = 60
 
 
@@ -64,42 +64,23 @@ def _count_at_most(new_sorted: np.ndarray, old_sorted: np.ndarray, d: np.ndarray
     return (len(old_sorted) - below).sum(axis=1)
 
 
-def _smallest_difference_above(new_sorted: np.ndarray, old_sorted: np.ndarray, low: float) -> float:
-    """The smallest difference x - y strictly greater than `low`."""
-    # for each x the largest y with x - y > low, i.e. y < x - low
-    index = np.searchsorted(old_sorted, new_sorted - low, side="left") - 1
-    has = index >= 0
-    return float((new_sorted[has] - old_sorted[index[has]]).min())
-
-
-def _order_statistic(new_sorted: np.ndarray, old_sorted: np.ndarray, rank: int) -> float:
-    """The rank-th smallest difference: bisection on the value until the bracket is narrow, then
-    snap onto the smallest actual difference above its lower end and check it has the rank."""
-    low = float(new_sorted[0] - old_sorted[-1])
-    high = float(new_sorted[-1] - old_sorted[0])
-    if _count_at_most(new_sorted, old_sorted, np.array([low]))[0] >= rank:
-        return low  # the minimum itself
-    width = high - low
-    while True:
-        # Invariant: fewer than `rank` differences are <= low, at least `rank` are <= high.
-        for _ in range(_BISECTION_STEPS):
-            if high - low <= 1e-6 * width:
-                break
-            middle = low + (high - low) / 2
-            if _count_at_most(new_sorted, old_sorted, np.array([middle]))[0] >= rank:
-                high = middle
-            else:
-                low = middle
-        candidate = _smallest_difference_above(new_sorted, old_sorted, low)
-        if _count_at_most(new_sorted, old_sorted, np.array([candidate]))[0] >= rank:
-            return candidate
-        low, width = candidate, high - candidate  # several differences were left in the bracket
-
-
 def pairwise_order_statistics(new: np.ndarray, old: np.ndarray, ranks: list[int]) -> list[float]:
-    """The ranks-th smallest (1-based) of the len(new) * len(old) differences x - y, exactly."""
+    """The ranks-th smallest (1-based) of the len(new) * len(old) differences x - y."""
     new_sorted, old_sorted = np.sort(np.asarray(new, float)), np.sort(np.asarray(old, float))
-    return [_order_statistic(new_sorted, old_sorted, rank) for rank in ranks]
+    target = np.asarray(ranks, dtype=np.int64)
+    low = np.full(len(ranks), new_sorted[0] - old_sorted[-1], dtype=float)
+    high = np.full(len(ranks), new_sorted[-1] - old_sorted[0], dtype=float)
+    # Invariant: fewer than `rank` differences are <= low (or low is the minimum), and at least
+    # `rank` are <= high. The answer is in (low, high]; high converges onto it.
+    low = np.nextafter(low, -np.inf)
+    for _ in range(_BISECTION_STEPS):
+        middle = low + (high - low) / 2
+        enough = _count_at_most(new_sorted, old_sorted, middle) >= target
+        high = np.where(enough, middle, high)
+        low = np.where(enough, low, middle)
+        if np.all(high - low <= 1e-12 * np.maximum(1.0, np.abs(high))):
+            break
+    return [float(value) for value in high]
 
 
 def hodges_lehmann(new, old, *, confidence: float) -> Shift:
