@@ -114,7 +114,9 @@ def _guardrails(migration) -> list[Guardrail]:
             direction=direction,
             critical=critical,
         )
-        guardrails.append(Guardrail.objects.create(migration=migration, name=name, kpi=kpi, mode="rollback"))
+        guardrails.append(
+            Guardrail.objects.create(migration=migration, name=name, kpi=kpi, action="rollback")
+        )
     return guardrails
 
 

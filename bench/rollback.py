@@ -84,7 +84,7 @@ def _guardrail(migration) -> Guardrail:
         kpi=kpi,
         consecutive=CONSECUTIVE,
         min_samples=1,
-        mode="rollback",
+        action="rollback",
     )
 
 

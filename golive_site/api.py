@@ -206,42 +206,36 @@ def unauthorized(request, exc: AuthenticationError):
     )
 
 
-from migrations_app.rollout.api import router as rollout_router  # noqa: E402  (the router needs TokenAuth)
-
-api.add_router("/", rollout_router)
-
-from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
-
-api.add_router("/", monitoring_router)
-
-from migrations_app.monitoring.probe_api import router as probe_router  # noqa: E402
-
-api.add_router("/", probe_router)
-
-from migrations_app.rollout.hook_api import router as hook_router  # noqa: E402
-
-api.add_router("/", hook_router)
-
-from migrations_app.incidents.settings_api import router as notification_settings_router  # noqa: E402
-
-api.add_router("/", notification_settings_router)
-
-from migrations_app.inbound.api import router as inbound_router  # noqa: E402
-
-api.add_router("/", inbound_router)
+# The routers import TokenAuth and the error kit from this module, so they are mounted after it.
 from checklists.api import router as checklist_router  # noqa: E402
 from checklists.signoffs_api import router as signoff_router  # noqa: E402
+from migrations_app.inbound.api import router as inbound_router  # noqa: E402
 from migrations_app.incidents.announcements_api import router as announcement_router  # noqa: E402
 from migrations_app.incidents.api import router as incident_router  # noqa: E402
+from migrations_app.incidents.settings_api import router as notification_settings_router  # noqa: E402
 from migrations_app.lifecycle_api import router as lifecycle_router  # noqa: E402
-
-for _router in (lifecycle_router, checklist_router, signoff_router, incident_router, announcement_router):
-    api.add_router("/", _router)
-
-from migrations_app.people.api import router as people_router  # noqa: E402
-
-api.add_router("/", people_router)
-
+from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
+from migrations_app.monitoring.probe_api import router as probe_router  # noqa: E402
+from migrations_app.monitoring.rules_api import router as rules_router  # noqa: E402
 from migrations_app.people.account_api import router as accounts_router  # noqa: E402
+from migrations_app.people.api import router as people_router  # noqa: E402
+from migrations_app.rollout.api import router as rollout_router  # noqa: E402
+from migrations_app.rollout.hook_api import router as hook_router  # noqa: E402
 
-api.add_router("/", accounts_router)
+for _router in (
+    rollout_router,
+    monitoring_router,
+    probe_router,
+    rules_router,
+    hook_router,
+    notification_settings_router,
+    inbound_router,
+    lifecycle_router,
+    checklist_router,
+    signoff_router,
+    incident_router,
+    announcement_router,
+    people_router,
+    accounts_router,
+):
+    api.add_router("/", _router)

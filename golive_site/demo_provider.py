@@ -6,13 +6,21 @@ It answers what golive's demo probes call:
   GET  /health              {"status": "ok", "version": "..."}
   GET  /v1/account          needs `Authorization: Bearer <DEMO_PROVIDER_API_KEY>`
   GET  /organizations/me    {"availableCredits": ...}, slowly decreasing (also needs the key)
-  POST /_control            {"mode": "ok" | "slow" | "error" | "down"}; GET /_control shows the mode
-and, when a migration and an ingest token are configured, it reports its payment outcomes every
-few seconds to golive's ingestion API and sends signed (Standard Webhooks) "payment.succeeded"
-events to a receiver URL, if one is given.
+  POST /_control            {"mode": one of MODES}; GET /_control shows the mode
+and, when a migration and a token (scopes ingest and flags) are configured, it reports its payment
+outcomes every few seconds to golive's ingestion API and sends signed (Standard Webhooks)
+"payment.succeeded" events to a receiver URL, if one is given.
+
+It also plays a checkout with two paths: each round, CHECKOUT_USERS simulated users ask golive's
+OFREP endpoint which path they take (the old one when golive does not answer, as the integration
+guide says), check out on it, and their latency and outcome are pushed with their targeting key,
+so golive derives each sample's cohort itself and compare guardrails can set the paths side by side.
 
 Modes: slow adds SLOW_SECONDS of latency, error answers 500, down drops the connection of every
-endpoint except /_control (so the demo can always be brought back).
+endpoint except /_control (so the demo can always be brought back). The canary modes leave the
+provider's endpoints (and so the probes) healthy and change only the checkout: new_slow makes the
+new path CANARY_SLOWDOWN times slower, new_error fails CANARY_FAILURE_RATE of the new path's
+checkouts, both_slow slows both paths alike (a bad hour for everyone, which is no reason to pause).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import math
 import os
 import random
 import signal
@@ -39,8 +48,15 @@ VERSION = "2026.11-demo"
 DEFAULT_API_KEY = "demo-provider-key"
 # A Standard Webhooks secret is "whsec_" + base64 of the key bytes.
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"golive-demo-webhook-secret-0001").decode()
-MODES = ("ok", "slow", "error", "down")
+MODES = ("ok", "slow", "error", "down", "new_slow", "new_error", "both_slow")
 SLOW_SECONDS = 2.5
+CHECKOUT_USERS = 40  # simulated users per round, out of a pool of USER_POOL
+USER_POOL = 2000
+CHECKOUT_MEDIAN_MS = 120.0
+CHECKOUT_SPREAD = 0.35  # sigma of the log-normal latency: a realistic long right tail
+CANARY_SLOWDOWN = 1.5
+CANARY_FAILURE_RATE = 0.08
+HEALTHY_FAILURE_RATE = 0.002
 STARTING_CREDITS = 50_000.0
 
 log = logging.getLogger("demo_provider")
@@ -160,6 +176,7 @@ class Sender(threading.Thread):
             while not self.stopped.wait(self.every):
                 try:
                     self.send_samples(client)
+                    self.send_checkouts(client)
                     self.send_webhook(client)
                 except httpx.HTTPError as error:
                     log.info("sending failed: %s", error)
@@ -167,11 +184,15 @@ class Sender(threading.Thread):
     def outcomes(self) -> tuple[int, int]:
         """(succeeded, failed) payments in the last period: almost all succeed unless the mode says otherwise."""
         total = random.randint(40, 60)
-        failed = {"ok": 0, "slow": random.randint(0, 1), "error": total // 3, "down": total}[self.state.mode]
+        # The canary modes degrade only the checkout (send_checkouts), not these fleet-wide counts.
+        failed = {"slow": random.randint(0, 1), "error": total // 3, "down": total}.get(self.state.mode, 0)
         return total - failed, failed
 
+    def token(self) -> str:
+        return self.token_file.read_text().strip() if self.token_file.exists() else ""
+
     def send_samples(self, client: httpx.Client) -> None:
-        token = self.token_file.read_text().strip() if self.token_file.exists() else ""
+        token = self.token()
         if not (token and self.slug):
             return
         ok, failed = self.outcomes()
@@ -188,6 +209,52 @@ class Sender(threading.Thread):
         }
         url = f"{self.golive_url}/api/v1/migrations/{self.slug}/samples"
         client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+
+    def path_of(self, client: httpx.Client, user: str, token: str) -> str:
+        """ "new" or "old": what golive's OFREP endpoint answers this user (old when it cannot)."""
+        url = f"{self.golive_url}/ofrep/v1/evaluate/flags/{self.slug}"
+        try:
+            response = client.post(
+                url, json={"context": {"targetingKey": user}}, headers={"Authorization": f"Bearer {token}"}
+            )
+            return "new" if response.status_code == 200 and response.json().get("value") is True else "old"
+        except (httpx.HTTPError, ValueError):
+            return "old"
+
+    def checkout(self, path: str) -> tuple[float, bool]:
+        """(latency in ms, succeeded) of one simulated checkout on `path` in the current mode."""
+        mode = self.state.mode
+        degraded = mode == "both_slow" or (path == "new" and mode in ("new_slow", "new_error"))
+        latency = random.lognormvariate(math.log(CHECKOUT_MEDIAN_MS), CHECKOUT_SPREAD)
+        if degraded and mode != "new_error":
+            latency *= CANARY_SLOWDOWN
+        failure_rate = CANARY_FAILURE_RATE if degraded and mode == "new_error" else HEALTHY_FAILURE_RATE
+        return round(latency, 1), random.random() >= failure_rate
+
+    def checkout_samples(self, client: httpx.Client, token: str) -> list[dict]:
+        samples = []
+        for number in random.sample(range(USER_POOL), CHECKOUT_USERS):
+            user = f"demo-user-{number}"
+            latency, succeeded = self.checkout(self.path_of(client, user, token))
+            samples.append({"metric": "checkout_latency_ms", "value": latency, "targeting_key": user})
+            samples.append(
+                {
+                    "metric": "checkout_success",
+                    "ok": int(succeeded),
+                    "failed": int(not succeeded),
+                    "targeting_key": user,
+                }
+            )
+        return samples
+
+    def send_checkouts(self, client: httpx.Client) -> None:
+        """One round of simulated checkouts, pushed with each user's targeting key."""
+        token = self.token()
+        if not (token and self.slug):
+            return
+        url = f"{self.golive_url}/api/v1/migrations/{self.slug}/samples"
+        samples = self.checkout_samples(client, token)
+        client.post(url, json={"samples": samples}, headers={"Authorization": f"Bearer {token}"})
 
     def send_webhook(self, client: httpx.Client) -> None:
         if not self.webhook_url or self.state.mode in ("down", "error"):

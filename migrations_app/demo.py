@@ -1,4 +1,5 @@
-"""The demo provider's control card: make the stand-in provider slow, erroring or down.
+"""The demo provider's control card: make the stand-in provider slow, erroring or down, or degrade
+only the new path of its simulated checkout (or both paths alike) to watch a compare guardrail.
 
 Shown on the demo migrations' pages when GOLIVE_DEMO_PROVIDER_URL is set (`make run` sets it);
 see golive_site/demo_provider.py."""
@@ -19,11 +20,30 @@ from migrations_app.audit import Actor
 from migrations_app.models import Migration
 
 DEMO_SLUGS = ("payment-gateway", "webhook-service")
+# mode: (label, what it does, button text, group on the card)
 MODES = {
-    "ok": ("Healthy", "answers at once"),
-    "slow": ("Slow", "every call takes 2.5 s"),
-    "error": ("Erroring", "every call answers HTTP 500"),
-    "down": ("Down", "every connection is dropped"),
+    "ok": ("Healthy", "answers at once; both checkout paths healthy", "Make it healthy", "provider"),
+    "slow": ("Slow", "every call takes 2.5 s", "Make it slow", "provider"),
+    "error": ("Erroring", "every call answers HTTP 500", "Make it erroring", "provider"),
+    "down": ("Down", "every connection is dropped", "Make it down", "provider"),
+    "new_slow": (
+        "New path slow",
+        "checkouts on the new path take 1.5 times as long; the old path stays healthy",
+        "Slow down the new path only",
+        "canary",
+    ),
+    "new_error": (
+        "New path erroring",
+        "8 % of checkouts on the new path fail; the old path stays healthy",
+        "Make the new path fail",
+        "canary",
+    ),
+    "both_slow": (
+        "Both paths slow",
+        "every checkout takes 1.5 times as long, on the new and the old path alike",
+        "Slow down both paths",
+        "canary",
+    ),
 }
 TIMEOUT_SECONDS = 2.0
 
@@ -72,7 +92,16 @@ def card_context(request, migration: Migration, *, error: str = "") -> dict:
         "demo_url": provider_url(),
         "demo_mode": mode,
         "demo_mode_label": MODES.get(mode, ("Unknown", ""))[0] if mode else "",
-        "demo_modes": [(key, label, what) for key, (label, what) in MODES.items()],
+        "demo_modes": [
+            (key, label, what, button)
+            for key, (label, what, button, group) in MODES.items()
+            if group == "provider"
+        ],
+        "demo_canary_modes": [
+            (key, label, what, button)
+            for key, (label, what, button, group) in MODES.items()
+            if group == "canary"
+        ],
         "demo_problem": problem,
         "demo_error": error,
         "demo_can_control": access.can(request.user, "control_demo_provider"),

@@ -3,7 +3,7 @@
 from django import forms
 
 from migrations_app.inbound.models import InboundWebhook
-from migrations_app.monitoring.models import GuardrailMode
+from migrations_app.monitoring.models import GuardrailAction
 
 
 class InboundWebhookForm(forms.ModelForm):
@@ -23,10 +23,10 @@ class InboundWebhookForm(forms.ModelForm):
 
 
 class WebhookKpisForm(forms.Form):
-    mode = forms.ChoiceField(
+    action = forms.ChoiceField(
         label="When a webhook guardrail fires",
-        choices=GuardrailMode.choices,
-        initial=GuardrailMode.ALERT,
+        choices=GuardrailAction.choices,
+        initial=GuardrailAction.ALERT,
     )
     no_data_minutes = forms.IntegerField(
         label="No webhooks for (minutes)",

@@ -16,8 +16,8 @@ from migrations_app.monitoring.models import (
     Aggregation,
     Direction,
     Guardrail,
+    GuardrailAction,
     GuardrailKind,
-    GuardrailMode,
     Kpi,
 )
 
@@ -66,7 +66,7 @@ WEBHOOK_KPIS = [
 
 @transaction.atomic
 def add_webhook_kpis(
-    migration: Migration, *, by: Actor, mode: str = GuardrailMode.ALERT, no_data_seconds: int = 600
+    migration: Migration, *, by: Actor, action: str = GuardrailAction.ALERT, no_data_seconds: int = 600
 ) -> list[Kpi]:
     """Create the webhook KPIs (and their guardrails) the migration does not have yet, by name."""
     Migration.objects.select_for_update().get(pk=migration.pk)  # two clicks create one set
@@ -85,11 +85,11 @@ def add_webhook_kpis(
             if fields["kind"] == GuardrailKind.NO_DATA:
                 fields["no_data_seconds"] = no_data_seconds
             guardrail = Guardrail(
-                migration=migration, kpi=kpi, name=f"{kpi.name} guardrail", mode=mode, **fields
+                migration=migration, kpi=kpi, name=f"{kpi.name} guardrail", action=action, **fields
             )
             guardrail.full_clean()
             guardrail.save()
-            after["guardrail"] = f"{guardrail.get_kind_display()}, {guardrail.get_mode_display()}"
+            after["guardrail"] = f"{guardrail.get_kind_display()}, {guardrail.get_action_display()}"
         audit.record(by, "kpi.created", kpi, migration=migration, after=after)
         created.append(kpi)
     return created

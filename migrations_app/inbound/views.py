@@ -78,7 +78,7 @@ def add_kpis(request, slug):
     created = kpis.add_webhook_kpis(
         migration,
         by=Actor.for_user(request.user),
-        mode=form.cleaned_data["mode"],
+        action=form.cleaned_data["action"],
         no_data_seconds=form.cleaned_data["no_data_minutes"] * 60,
     )
     if created:

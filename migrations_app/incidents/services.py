@@ -334,17 +334,29 @@ def save_postmortem(
 
 
 def open_for_fired_guardrails() -> int:
-    """The beat's sweep: an alert-only guardrail that fired opens (or joins) a SEV3 incident, once
-    per firing. Roll-back guardrails need no sweep: their rollback opens the incident."""
-    from migrations_app.monitoring.models import Guardrail, GuardrailMode
+    """The beat's sweep: an alert-only or pausing guardrail that fired opens (or joins) a SEV3
+    incident, once per firing. Roll-back guardrails need no sweep: their rollback opens the incident."""
+    from migrations_app.monitoring.models import Guardrail, GuardrailAction
 
     opened = 0
-    fired = Guardrail.objects.filter(enabled=True, fired=True, mode=GuardrailMode.ALERT).values_list(
-        "pk", flat=True
-    )
+    fired = Guardrail.objects.filter(
+        enabled=True, fired=True, action__in=[GuardrailAction.ALERT, GuardrailAction.PAUSE]
+    ).values_list("pk", flat=True)
     for pk in list(fired):
         opened += _open_for_guardrail(pk)
     return opened
+
+
+def _has_evidence_key(migration: Migration, key: str) -> bool:
+    """Whether an incident of the migration holds an evidence entry with this key. Read in Python:
+    JSON containment (`evidence__contains`) exists on PostgreSQL only, and `make run` uses SQLite;
+    a migration has a handful of incidents."""
+    recent = Incident.objects.filter(migration=migration)
+    return any(
+        isinstance(entry, dict) and (entry.get("evidence") or {}).get("key") == key
+        for evidence in recent.values_list("evidence", flat=True)
+        for entry in evidence or []
+    )
 
 
 @transaction.atomic
@@ -365,9 +377,7 @@ def _open_for_guardrail(pk: int) -> int:
         .first()
     )
     key = f"guardrail:{pk}:{firing.pk if firing else 'unknown'}"
-    if Incident.objects.filter(
-        migration=guardrail.migration, evidence__contains=[{"evidence": {"key": key}}]
-    ).exists():
+    if _has_evidence_key(guardrail.migration, key):
         return 0  # this firing already has its incident
     open_or_attach_incident(
         guardrail.migration,

@@ -68,8 +68,8 @@ class KpiAdmin(AuditedAdmin):
 
 @admin.register(Guardrail)
 class GuardrailAdmin(AuditedAdmin):
-    list_display = ["name", "migration", "kpi", "kind", "mode", "consecutive", "state", "enabled"]
-    list_filter = ["migration", "kind", "mode", "state"]
+    list_display = ["name", "migration", "kpi", "kind", "action", "consecutive", "state", "enabled"]
+    list_filter = ["migration", "kind", "action", "state"]
     readonly_fields = STATE_FIELDS
 
 

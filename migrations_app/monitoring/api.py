@@ -1,9 +1,11 @@
 """Push ingestion: applications send what only they know (payments, webhook deliveries, declines).
 
 POST /api/v1/migrations/{slug}/samples with a token of the `ingest` scope and up to 1,000 items,
-each a value {"metric", "value", "at"?} or counters {"metric", "ok", "failed", "at"?}. A batch
-is stored whole or not at all: one bad item answers 400 naming the item and the field. With an
-`Idempotency-Key` header a retry stores nothing new and answers the same (batches.py)."""
+each a value {"metric", "value", "at"?} or counters {"metric", "ok", "failed", "at"?}, optionally
+with the path it was measured on: "variant" ("new"/"old") or "targeting_key" (the user id; golive
+derives the cohort, see cohorts.py). A batch is stored whole or not at all: one bad item answers
+400 naming the item and the field. With an `Idempotency-Key` header a retry stores nothing new and
+answers the same (batches.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ MAX_ITEMS = 1000
 MAX_COUNT = 10_000_000
 FUTURE_SLACK = dt.timedelta(minutes=5)
 MAX_AGE = dt.timedelta(days=7)
+MAX_TARGETING_KEY = 200
+ITEM_FIELDS = {"metric", "value", "ok", "failed", "at", "variant", "targeting_key"}
 
 router = Router(tags=["metrics"], auth=TokenAuth(scope="ingest"))
 
@@ -45,7 +49,21 @@ _ITEM_SCHEMA = {
             "format": "date-time",
             "description": "When, with a time zone, within the last 7 days and not in the future; default: now.",
         },
+        "variant": {
+            "type": "string",
+            "enum": ["new", "old"],
+            "description": "The path this sample was measured on (for compare guardrails).",
+        },
+        "targeting_key": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_TARGETING_KEY,
+            "pattern": r"^[^\x00]*$",
+            "description": "The user's id as sent to OFREP/Unleash: golive derives the path from the "
+            "bucketing and the traffic level at `at`. Send this or `variant`, not both.",
+        },
     },
+    "not": {"required": ["variant", "targeting_key"]},
     # A value, or ok/failed counters: not both, not neither.
     "oneOf": [{"required": ["value"]}, {"anyOf": [{"required": ["ok"]}, {"required": ["failed"]}]}],
 }
@@ -112,7 +130,7 @@ def validate_item(item, index: int, now: dt.datetime) -> dict:
     where = f"samples[{index}]"
     if not isinstance(item, dict):
         raise BatchError(where, "must be an object")
-    unknown = set(item) - {"metric", "value", "ok", "failed", "at"}
+    unknown = set(item) - ITEM_FIELDS
     if unknown:
         raise BatchError(f"{where}.{sorted(unknown)[0]}", "is not a known field")
     metric = item.get("metric")
@@ -140,7 +158,27 @@ def validate_item(item, index: int, now: dt.datetime) -> dict:
         if at > now + FUTURE_SLACK or at < now - MAX_AGE:
             raise BatchError(f"{where}.at", "must be within the last 7 days and not in the future")
         clean["at"] = at
+    clean.update(_path(item, where))
     return clean
+
+
+def _path(item: dict, where: str) -> dict:
+    """{"variant": ...} or {"targeting_key": ...} or nothing (a fleet-wide sample)."""
+    variant, key = item.get("variant"), item.get("targeting_key")
+    if variant is not None and key is not None:
+        raise BatchError(f"{where}.variant", "send either a variant or a targeting_key, not both")
+    if variant is not None:
+        if variant not in ("new", "old"):
+            raise BatchError(f"{where}.variant", 'must be "new" or "old"')
+        return {"variant": variant}
+    if key is not None:
+        if not isinstance(key, str) or not key or len(key) > MAX_TARGETING_KEY or "\x00" in key:
+            raise BatchError(
+                f"{where}.targeting_key",
+                f"must be a non-empty string of at most {MAX_TARGETING_KEY} characters",
+            )
+        return {"targeting_key": key}
+    return {}
 
 
 def validate_batch(body: bytes) -> list[dict]:

@@ -55,6 +55,7 @@ class ProbeForm(forms.ModelForm):
             "timeout_seconds",
             "passes_to_tick",
             "errors_to_page",
+            "path",
             "enabled",
         ]
         help_texts = {

@@ -19,6 +19,7 @@ OK, WARN, CRITICAL, NO_SAMPLES = "ok", "warning", "critical", "insufficient"
 ALERT_WARNING = "alert_warning"
 ALERT_BREACH = "alert_breach"
 ROLL_BACK = "roll_back"
+PAUSE = "pause"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Memory:
 class Rules:
     consecutive: int = 5
     roll_back: bool = True
+    pause: bool = False  # when not rolling back: freeze the rollout instead of only alerting
 
 
 def step(memory: Memory, level: str, rules: Rules) -> tuple[Memory, tuple[str, ...]]:
@@ -41,7 +43,7 @@ def step(memory: Memory, level: str, rules: Rules) -> tuple[Memory, tuple[str, .
     - ok: healthy; the guardrail re-arms
     - warning: warning (alert once on entering it); the breach run is broken
     - critical: the run grows; at `consecutive` the state is breached and the guardrail fires
-      once (roll back, or alert when it is alert-only); before that it shows as a warning
+      once (roll back, pause, or alert when it is alert-only); before that it shows as a warning
     """
     if level == NO_SAMPLES:
         return Memory(INSUFFICIENT, 0, memory.fired), ()
@@ -58,7 +60,8 @@ def step(memory: Memory, level: str, rules: Rules) -> tuple[Memory, tuple[str, .
         return Memory(WARNING, streak, memory.fired), actions
     if memory.fired:
         return Memory(BREACHED, streak, True), ()
-    return Memory(BREACHED, streak, True), ((ROLL_BACK,) if rules.roll_back else (ALERT_BREACH,))
+    action = ROLL_BACK if rules.roll_back else PAUSE if rules.pause else ALERT_BREACH
+    return Memory(BREACHED, streak, True), (action,)
 
 
 def threshold_level(kpi_level: str, samples: int, min_samples: int) -> str:

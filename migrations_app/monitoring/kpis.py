@@ -44,6 +44,8 @@ def level_of(kpi: Kpi, value: float | None) -> str:
     """ok, warning, critical, or none when there is no number."""
     if value is None:
         return NONE
+    if kpi.critical is None:
+        return OK  # compared only: no fixed threshold to be past
     if kpi.direction == Direction.HIGHER_IS_BETTER:
         if value < kpi.critical:
             return CRITICAL
@@ -57,15 +59,26 @@ def level_of(kpi: Kpi, value: float | None) -> str:
     return OK
 
 
-def raw_rows(kpi: Kpi, *, since: dt.datetime, until: dt.datetime):
-    """The queryset a KPI reads (probe results without errors, or pushed samples) in (since, until]."""
+PERCENTILES = {Aggregation.P50: 0.50, Aggregation.P95: 0.95, Aggregation.P99: 0.99}
+
+
+def raw_rows(kpi: Kpi, *, since: dt.datetime, until: dt.datetime, cohort: str | None = None):
+    """The queryset a KPI reads (probe results without errors, or pushed samples) in (since, until].
+
+    With a cohort ("new"/"old"), only that path's rows: pushed samples tagged with it, or the
+    results of the migration's probes of the KPI probe's kind bound to that path."""
     if kpi.probe_id:
-        return ProbeResult.objects.filter(
-            probe_id=kpi.probe_id, checked_at__gt=since, checked_at__lte=until
-        ).exclude(outcome=Outcome.ERROR)
-    return Sample.objects.filter(
+        if cohort:
+            rows = ProbeResult.objects.filter(
+                migration_id=kpi.migration_id, cohort=cohort, probe__kind=kpi.probe.kind
+            )
+        else:
+            rows = ProbeResult.objects.filter(probe_id=kpi.probe_id)
+        return rows.filter(checked_at__gt=since, checked_at__lte=until).exclude(outcome=Outcome.ERROR)
+    rows = Sample.objects.filter(
         migration_id=kpi.migration_id, metric=kpi.metric, at__gt=since, at__lte=until
     )
+    return rows.filter(cohort=cohort) if cohort else rows
 
 
 def _value_field(kpi: Kpi) -> str:
@@ -82,8 +95,8 @@ def _aggregates(kpi: Kpi) -> dict:
         good, bad = Sum("ok"), Sum("failed")
     field = _value_field(kpi)
     aggregates = {"good": good, "bad": bad, "rows": Count("id"), "valued": Count(field), "mean": Avg(field)}
-    if kpi.aggregation == Aggregation.P95 and connection.vendor == "postgresql":
-        aggregates["p95"] = Percentile(field, 0.95)
+    if kpi.aggregation in PERCENTILES and connection.vendor == "postgresql":
+        aggregates["pct"] = Percentile(field, PERCENTILES[kpi.aggregation])
     return aggregates
 
 
@@ -105,11 +118,11 @@ def _reading(kpi: Kpi, row: dict, rows_qs) -> Reading:
     valued = row.get("valued") or 0
     if kpi.aggregation == Aggregation.MEAN:
         return Reading(row.get("mean"), valued)
-    if kpi.aggregation == Aggregation.P95:
-        if "p95" in row:
-            return Reading(row["p95"], valued)
+    if kpi.aggregation in PERCENTILES:
+        if "pct" in row:
+            return Reading(row["pct"], valued)
         values = sorted(v for v in rows_qs.values_list(_value_field(kpi), flat=True) if v is not None)
-        return Reading(percentile(values, 0.95), valued)
+        return Reading(percentile(values, PERCENTILES[kpi.aggregation]), valued)
     # LAST
     order = "-checked_at" if kpi.probe_id else "-at"
     last = (
@@ -132,11 +145,17 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def measure(
-    kpi: Kpi, *, now: dt.datetime, window: dt.timedelta | None = None, traffic_percent=None
+    kpi: Kpi,
+    *,
+    now: dt.datetime,
+    window: dt.timedelta | None = None,
+    traffic_percent=None,
+    cohort: str | None = None,
 ) -> Reading:
-    """The KPI's value over the window ending at `now` (optionally only at one traffic level)."""
+    """The KPI's value over the window ending at `now` (optionally only at one traffic level,
+    or for one cohort: "new" or "old")."""
     since = now - (window or dt.timedelta(seconds=kpi.window_seconds))
-    rows = raw_rows(kpi, since=since, until=now)
+    rows = raw_rows(kpi, since=since, until=now, cohort=cohort)
     if traffic_percent is not None:
         rows = rows.filter(traffic_percent=traffic_percent)
     return _reading(kpi, rows.aggregate(**_aggregates(kpi)), rows)
@@ -150,6 +169,38 @@ def by_traffic_level(kpi: Kpi, *, now: dt.datetime, window: dt.timedelta) -> lis
         (row["traffic_percent"], _reading(kpi, row, rows.filter(traffic_percent=row["traffic_percent"])))
         for row in grouped
     ]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One cohort's values over a window: how many, and their p50/p95/p99 (None without values)."""
+
+    samples: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+
+
+def distribution(kpi: Kpi, *, now: dt.datetime, cohort: str | None = None) -> Distribution:
+    """p50/p95/p99 and the mean of the KPI's values over its window, for one cohort or all.
+    percentile_cont in PostgreSQL; elsewhere the same interpolation in Python."""
+    rows = raw_rows(kpi, since=now - dt.timedelta(seconds=kpi.window_seconds), until=now, cohort=cohort)
+    field = _value_field(kpi)
+    if connection.vendor == "postgresql":
+        row = rows.aggregate(
+            samples=Count(field),
+            mean=Avg(field),
+            **{name: Percentile(field, fraction) for name, fraction in _DISTRIBUTION.items()},
+        )
+        return Distribution(**row)
+    values = sorted(v for v in rows.values_list(field, flat=True) if v is not None)
+    mean = sum(values) / len(values) if values else None
+    quantiles = {name: percentile(values, fraction) for name, fraction in _DISTRIBUTION.items()}
+    return Distribution(samples=len(values), mean=mean, **quantiles)
+
+
+_DISTRIBUTION = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 
 def last_data_at(kpi: Kpi) -> dt.datetime | None:
@@ -168,6 +219,18 @@ def last_data_at(kpi: Kpi) -> dt.datetime | None:
         .values_list("at", flat=True)
         .first()
     )
+
+
+def uses_counts(kpi: Kpi) -> bool:
+    """True when the KPI is a share of successes or failures (compared as proportions)."""
+    return kpi.aggregation in (Aggregation.RATE, Aggregation.ERROR_RATE) or bool(
+        kpi.probe_id and kpi.probe_field == ProbeField.SUCCESS
+    )
+
+
+def value_field(kpi: Kpi) -> str:
+    """The column holding the KPI's measured values (latency, value)."""
+    return _value_field(kpi)
 
 
 def format_value(kpi: Kpi, value: float | None) -> str:
@@ -197,10 +260,11 @@ def bucket_expression(field: str, width: dt.timedelta, origin: dt.datetime):
 
 
 def series(
-    kpi: Kpi, *, since: dt.datetime, until: dt.datetime, width: dt.timedelta
+    kpi: Kpi, *, since: dt.datetime, until: dt.datetime, width: dt.timedelta, cohort: str | None = None
 ) -> list[tuple[dt.datetime, float]]:
-    """The KPI per bucket (each bucket judged on its own rows), oldest first; one grouped query."""
-    rows = raw_rows(kpi, since=since, until=until)
+    """The KPI per bucket (each bucket judged on its own rows), oldest first; one grouped query.
+    With a cohort, only that path's rows (see raw_rows)."""
+    rows = raw_rows(kpi, since=since, until=until, cohort=cohort)
     field = "checked_at" if kpi.probe_id else "at"
     grouped = (
         rows.annotate(bucket=bucket_expression(field, width, since))
@@ -296,7 +360,7 @@ def _rereads(kpi: Kpi) -> bool:
     """Only LAST (and p95 off PostgreSQL) reads the rows again in `_reading`: building that
     queryset for every bucket of every tile cost more than the grouped query itself."""
     return kpi.aggregation == Aggregation.LAST or (
-        kpi.aggregation == Aggregation.P95 and connection.vendor != "postgresql"
+        kpi.aggregation in PERCENTILES and connection.vendor != "postgresql"
     )
 
 
@@ -358,8 +422,9 @@ def _aggregates_sql(kpi: Kpi) -> dict[str, tuple[str, str]]:
         "valued": (f"count({field})", ""),
         "mean": (f"avg({field})", ""),
     }
-    if kpi.aggregation == Aggregation.P95:
-        aggregates["p95"] = (f"percentile_cont(0.95) WITHIN GROUP (ORDER BY {field})", "")
+    if kpi.aggregation in PERCENTILES:
+        fraction = PERCENTILES[kpi.aggregation]
+        aggregates["pct"] = (f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {field})", "")
     return aggregates
 
 

@@ -36,6 +36,14 @@ class WebhookScheme(models.TextChoices):
     STANDARD = "standard", "Standard Webhooks"
 
 
+class Cohort(models.TextChoices):
+    """Which path a sample or probe result belongs to; "" is fleet-wide (no cohort)."""
+
+    FLEET = "", "Fleet-wide"
+    OLD = "old", "Old path"
+    NEW = "new", "New path"
+
+
 class Probe(models.Model):
     """One check that a worker runs every `interval_seconds` against the new integration."""
 
@@ -73,6 +81,15 @@ class Probe(models.Model):
         default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(60)]
     )
     enabled = models.BooleanField(default=True)
+    # A probe bound to one path (e.g. the old provider's and the new provider's health endpoint):
+    # its results carry that cohort, so compare guardrails can set the two side by side.
+    path = models.CharField(
+        max_length=3,
+        choices=Cohort.choices,
+        default=Cohort.FLEET,
+        blank=True,
+        help_text="Bind the probe to the old or the new path so its results compare; empty: fleet-wide.",
+    )
     checklist_item_id = models.BigIntegerField(
         null=True, blank=True, help_text="Checklist item this probe ticks after enough passes in a row."
     )
@@ -123,6 +140,8 @@ class ProbeResult(models.Model):
     error = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     traffic_percent = models.PositiveSmallIntegerField(default=0)
+    # The probe's path when it ran (db_default: the one-statement insert names its columns).
+    cohort = models.CharField(max_length=3, choices=Cohort.choices, default="", db_default="", blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["probe", "due_at"], name="probe_result_once_per_slot")]
@@ -145,9 +164,15 @@ class Sample(models.Model):
     ok = models.PositiveIntegerField(null=True, blank=True)
     failed = models.PositiveIntegerField(null=True, blank=True)
     traffic_percent = models.PositiveSmallIntegerField(default=0)
+    # "new"/"old" when the application said so or golive derived it from a targeting key.
+    cohort = models.CharField(max_length=3, choices=Cohort.choices, default="", db_default="", blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["migration", "metric", "at"], name="sample_metric_at")]
+        indexes = [
+            models.Index(fields=["migration", "metric", "at"], name="sample_metric_at"),
+            # Compare guardrails read one cohort of one metric over a window.
+            models.Index(fields=["migration", "metric", "cohort", "at"], name="sample_metric_cohort_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric} at {self.at:%H:%M:%S}"
@@ -218,7 +243,9 @@ class Aggregation(models.TextChoices):
     RATE = "rate", "Success rate (%)"
     ERROR_RATE = "error_rate", "Error rate (%)"
     MEAN = "mean", "Mean"
+    P50 = "p50", "Median (50th percentile)"
     P95 = "p95", "95th percentile"
+    P99 = "p99", "99th percentile"
     LAST = "last", "Last value"
     COUNT = "count", "Count"
 
@@ -247,7 +274,8 @@ class Kpi(models.Model):
     window_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(1)])
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER_IS_BETTER)
     warning = models.FloatField(null=True, blank=True)
-    critical = models.FloatField()
+    # Optional for a KPI that only a compare guardrail watches (it has no fixed threshold).
+    critical = models.FloatField(null=True, blank=True)
     unit = models.CharField(max_length=12, blank=True, help_text="Shown after the value: %, ms, s, credits…")
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -271,6 +299,8 @@ class Kpi(models.Model):
 
     @property
     def threshold_label(self) -> str:
+        if self.critical is None:
+            return "no threshold (compared only)"
         sign = "≥" if self.direction == Direction.HIGHER_IS_BETTER else "<"
         unit = self.unit if self.unit in ("", "%") else f" {self.unit}"
         return f"{sign} {self.critical:g}{unit}"
@@ -280,11 +310,20 @@ class GuardrailKind(models.TextChoices):
     THRESHOLD = "threshold", "KPI past its critical threshold"
     NO_DATA = "no_data", "No data for a period"
     BASELINE = "baseline", "Worse than the baseline"
+    COMPARE = "compare", "New path worse than the old path"
 
 
-class GuardrailMode(models.TextChoices):
+class GuardrailAction(models.TextChoices):
     ALERT = "alert", "Alert only"
+    PAUSE = "pause", "Pause the rollout"
     ROLLBACK = "rollback", "Roll back"
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"
+    NO_DATA = "no_data", "No data"
 
 
 class GuardrailState(models.TextChoices):
@@ -301,7 +340,7 @@ class Guardrail(models.Model):
     name = models.CharField(max_length=80)
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="guardrails")
     kind = models.CharField(max_length=10, choices=GuardrailKind.choices, default=GuardrailKind.THRESHOLD)
-    mode = models.CharField(max_length=8, choices=GuardrailMode.choices, default=GuardrailMode.ROLLBACK)
+    action = models.CharField(max_length=8, choices=GuardrailAction.choices, default=GuardrailAction.ROLLBACK)
     consecutive = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(1)],
@@ -317,6 +356,20 @@ class Guardrail(models.Model):
     baseline_value = models.FloatField(
         null=True, blank=True, help_text="Measured before the rollout started."
     )
+    # Compare rule: how much worse the new path may be than the old, relative or in points.
+    tolerance_percent = models.FloatField(
+        null=True, blank=True, help_text="Compare rule: new at most this many percent worse than old."
+    )
+    tolerance_points = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Compare rule: new at most this much worse than old (the KPI's unit).",
+    )
+    confidence = models.FloatField(
+        default=95,
+        validators=[MinValueValidator(50), MaxValueValidator(99.9)],
+        help_text="Compare rule: confidence of the interval, in percent.",
+    )
     enabled = models.BooleanField(default=True)
     # The state machine's memory (see guardrails.step).
     state = models.CharField(
@@ -327,6 +380,7 @@ class Guardrail(models.Model):
     last_value = models.FloatField(null=True, blank=True)
     last_evaluated_at = models.DateTimeField(null=True, blank=True)
     last_message = models.CharField(max_length=300, blank=True)
+    last_verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
 
     class Meta:
         ordering = ["migration", "name"]
@@ -334,6 +388,29 @@ class Guardrail(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GuardrailVerdict(models.Model):
+    """One evaluation's verdict with its numbers, for the verdict history (pruned per guardrail)."""
+
+    guardrail = models.ForeignKey(Guardrail, on_delete=models.CASCADE, related_name="verdicts")
+    at = models.DateTimeField()
+    verdict = models.CharField(max_length=12, choices=Verdict.choices)
+    new = models.FloatField(null=True, blank=True)
+    old = models.FloatField(null=True, blank=True)
+    n_new = models.PositiveIntegerField(default=0)
+    n_old = models.PositiveIntegerField(default=0)
+    difference = models.FloatField(null=True, blank=True)
+    low = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["guardrail", "-at", "-id"]
+        indexes = [models.Index(fields=["guardrail", "-at"], name="verdict_guardrail_at")]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} at {self.at:%H:%M:%S}"
 
 
 class Alert(models.Model):

@@ -149,7 +149,11 @@ def markers(migration: Migration, *, since: dt.datetime) -> list[dict]:
     out = []
     for change in TrafficChange.objects.filter(migration=migration, at__gte=since).order_by("at")[:50]:
         rollback = change.kind == TrafficChangeKind.ROLLBACK
-        label = "rollback → 0 %" if rollback else f"→ {change.to_percent} %"
+        label = {
+            TrafficChangeKind.ROLLBACK: "rollback → 0 %",
+            TrafficChangeKind.PAUSE: f"paused at {change.to_percent} %",
+            TrafficChangeKind.RESUME: f"resumed at {change.to_percent} %",
+        }.get(change.kind, f"→ {change.to_percent} %")
         out.append({"at": change.at, "kind": "rollback" if rollback else "traffic", "label": label})
     return out
 

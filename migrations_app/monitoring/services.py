@@ -16,15 +16,16 @@ from django.utils import timezone
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
-from migrations_app.monitoring import batches, kpis
+from migrations_app.monitoring import batches, canary, kpis, pausing
 from migrations_app.monitoring import guardrails as rules
+from migrations_app.monitoring.cohorts import assign_cohorts
 from migrations_app.monitoring.models import (
     Aggregation,
     Alert,
     Direction,
     Guardrail,
+    GuardrailAction,
     GuardrailKind,
-    GuardrailMode,
     Kpi,
     Outcome,
     Probe,
@@ -56,6 +57,7 @@ PROBE_FIELDS = [
     "checklist_item_id",
     "passes_to_tick",
     "errors_to_page",
+    "path",
 ]
 
 
@@ -220,6 +222,7 @@ def _probe_result(probe: Probe, due_at, outcome: RunOutcome, now, percent: int) 
         error=outcome.error[:500],
         detail=outcome.detail or {},
         traffic_percent=percent,
+        cohort=probe.path,
     )
 
 
@@ -260,6 +263,7 @@ _RESULT_COLUMNS = {
     "error": "varchar",
     "detail": "jsonb",
     "traffic_percent": "smallint",
+    "cohort": "varchar",
 }
 _COLUMNS = ", ".join(_RESULT_COLUMNS)
 _STORE_ROUND = f"""
@@ -394,6 +398,7 @@ def ingest_samples(migration: Migration, *, items: list[dict], idempotency_key: 
     returns the first answer. The evaluation is published after commit (batches.py)."""
     percent = tagging_percent(migration)
     now = timezone.now()
+    cohorts = assign_cohorts(migration, items, now=now)
     rows = [
         (
             migration.pk,
@@ -403,8 +408,9 @@ def ingest_samples(migration: Migration, *, items: list[dict], idempotency_key: 
             item.get("ok"),
             item.get("failed"),
             percent,
+            cohort,
         )
-        for item in items
+        for item, cohort in zip(items, cohorts, strict=True)
     ]
     metrics = sorted({row[1] for row in rows})
     with transaction.atomic():
@@ -414,7 +420,7 @@ def ingest_samples(migration: Migration, *, items: list[dict], idempotency_key: 
     return batch.stored
 
 
-_SAMPLE_COLUMNS = ("migration_id", "metric", "at", "value", "ok", "failed", "traffic_percent")
+_SAMPLE_COLUMNS = ("migration_id", "metric", "at", "value", "ok", "failed", "traffic_percent", "cohort")
 
 
 def _insert_samples(rows: list[tuple]) -> None:
@@ -524,15 +530,27 @@ def evaluate_guardrail(
         last = guardrail.last_evaluated_at
         if unless_evaluated_since is not None and last is not None and last >= unless_evaluated_since:
             return guardrail.state, None
-        level, value, message = _observe(guardrail, now)
+        comparison = canary.compare(guardrail, now=now) if guardrail.kind == GuardrailKind.COMPARE else None
+        if comparison is not None:
+            level, value, message = canary.level_of(comparison), comparison.difference, comparison.message
+        else:
+            level, value, message = _observe(guardrail, now)
         before = rules.Memory(guardrail.state, guardrail.breach_streak, guardrail.fired)
         after, actions = rules.step(
             before,
             level,
             rules.Rules(
-                consecutive=guardrail.consecutive, roll_back=guardrail.mode == GuardrailMode.ROLLBACK
+                consecutive=guardrail.consecutive,
+                roll_back=guardrail.action == GuardrailAction.ROLLBACK,
+                pause=guardrail.action == GuardrailAction.PAUSE,
             ),
         )
+        if comparison is not None:
+            message = canary.with_streak(
+                comparison, streak=after.breach_streak, consecutive=guardrail.consecutive
+            )
+            canary.record_verdict(guardrail, comparison, now=now, message=message)
+        guardrail.last_verdict = comparison.verdict if comparison else canary.verdict_of_level(level)
         guardrail.state, guardrail.breach_streak, guardrail.fired = (
             after.state,
             after.breach_streak,
@@ -547,6 +565,7 @@ def evaluate_guardrail(
                 "last_value",
                 "last_evaluated_at",
                 "last_message",
+                "last_verdict",
                 "baseline_value",
             ]
         )
@@ -583,6 +602,13 @@ def _act(guardrail: Guardrail, action: str, message: str, now: dt.datetime) -> N
         )
     elif action == rules.ROLL_BACK:
         fire_rollback(guardrail, message, now)
+    elif action == rules.PAUSE:
+        send_alert(
+            migration,
+            key=f"guardrail:{guardrail.pk}:breach",
+            level="critical",
+            message=pausing.fire_pause(guardrail, message),
+        )
 
 
 def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
@@ -715,7 +741,7 @@ STANDARD_METRIC_KPIS = [
 
 @transaction.atomic
 def add_standard_kpis(
-    migration: Migration, *, probe: Probe | None, by: Actor, mode: str = GuardrailMode.ROLLBACK
+    migration: Migration, *, probe: Probe | None, by: Actor, action: str = GuardrailAction.ROLLBACK
 ) -> list[Kpi]:
     """The reference plans' KPIs with a guardrail each. Existing KPIs (by name) are kept as they are."""
     created = []
@@ -744,7 +770,7 @@ def add_standard_kpis(
             position=position,
             **source,
         )
-        Guardrail.objects.create(migration=migration, name=f"{name} guardrail", kpi=kpi, mode=mode)
+        Guardrail.objects.create(migration=migration, name=f"{name} guardrail", kpi=kpi, action=action)
         audit.record(
             by,
             "kpi.created",
@@ -874,5 +900,5 @@ def add_demo_monitoring(migration: Migration, *, base_url: str, by: Actor) -> Pr
             interval_seconds=10,
             timeout_seconds=3,
         )
-    add_standard_kpis(migration, probe=probe, by=by, mode=GuardrailMode.ALERT)
+    add_standard_kpis(migration, probe=probe, by=by, action=GuardrailAction.ALERT)
     return probe

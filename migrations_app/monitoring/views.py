@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.monitoring import probe_settings, selectors, services
+from migrations_app.monitoring import cohort_room, probe_settings, selectors, services
 from migrations_app.monitoring.forms import ProbeForm
 from migrations_app.monitoring.models import Probe
 
@@ -28,6 +28,8 @@ def _span(request) -> str:
 def _live_context(request, migration) -> dict:
     now = timezone.now()
     span = _span(request)
+    cohorts = cohort_room.cohort_room(migration, now=now, span=selectors.SPANS[span])
+    charts = selectors.chart_figures(migration, now=now, span=selectors.SPANS[span])
     return {
         "migration": migration,
         "now": now,
@@ -38,7 +40,9 @@ def _live_context(request, migration) -> dict:
         "probes": selectors.probes_for(migration),
         "guardrails": selectors.guardrails_for(migration),
         "alerts": selectors.recent_alerts(migration),
-        "charts": selectors.chart_figures(migration, now=now, span=selectors.SPANS[span]),
+        "cohorts": cohorts,
+        # a new dict: the fleet charts may come from the cache and must not carry this poll's cohorts
+        "charts": {**charts, "cohorts": cohorts["figures"]},
         "can_configure": access.can(request.user, "manage_migration"),
     }
 

@@ -15,6 +15,7 @@ from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers, conflicts
 from migrations_app import access
 from migrations_app.audit import Actor
 from migrations_app.models import SLUG_VALIDATOR, Migration
+from migrations_app.monitoring.pausing import pause_details
 from migrations_app.rollout import selectors, services
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["automation"])
@@ -26,6 +27,13 @@ class TemplateOut(Schema):
     description: str
 
 
+class PauseOut(Schema):
+    at: dt.datetime | None
+    by: str = Field(description='Who paused: a person, a token, or "guardrail: <name>".')
+    guardrail: str | None = Field(description="The guardrail that paused the rollout, if one did.")
+    reason: str = Field(description="Why, with the guardrail's numbers when a guardrail paused it.")
+
+
 class MigrationOut(Schema):
     slug: str
     name: str
@@ -35,6 +43,7 @@ class MigrationOut(Schema):
     rollout_steps: list[int]
     target_date: dt.date | None
     url: str
+    paused: PauseOut | None = Field(None, description="Set while the rollout is paused: when, by what, why.")
 
 
 class MigrationIn(Schema):
@@ -94,6 +103,7 @@ def _out(request, migration: Migration, *, fresh: bool = True) -> dict:
         "rollout_steps": plan.steps,
         "target_date": migration.target_date,
         "url": request.build_absolute_uri(migration.get_absolute_url()),
+        "paused": pause_details(migration),
     }
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from migrations_app import jsonbody
-from migrations_app.rollout import bucketing, tokens
+from migrations_app.rollout import bucketing, exposure, tokens
 from migrations_app.rollout.models import ClientInstance, TokenScope
 from migrations_app.rollout.selectors import FlagState, flag_snapshot
 
@@ -82,6 +82,7 @@ def _context(request) -> dict:
 
 def _success(flag: FlagState, identifier: str) -> dict:
     value, reason = evaluate(flag, identifier)
+    exposure.counter.served(flag.key, value, identifier)  # in memory; written off the request path
     return {
         "key": flag.key,
         "value": value,
@@ -128,6 +129,9 @@ def ofrep_evaluate_flags(request):
     # The answer depends only on the flag state and the targeting key.
     etag = '"' + hashlib.sha256(f"{snapshot.version}:{identifier}".encode()).hexdigest()[:32] + '"'
     if etag in [value.strip() for value in request.headers.get("If-None-Match", "").split(",")]:
+        # The application keeps serving the answers it has: still an exposure of each of them.
+        for flag in snapshot.flags.values():
+            exposure.counter.served(flag.key, evaluate(flag, identifier)[0], identifier)
         response = HttpResponse(status=304)
     else:
         flags = [_success(flag, identifier) for flag in sorted(snapshot.flags.values(), key=lambda f: f.key)]
@@ -252,6 +256,7 @@ def unleash_metrics(request):
         last_metrics=body.get("bucket") or {},
         token_name=token.name,
     )
+    exposure.record_unleash_metrics(body.get("bucket"))
     return HttpResponse(status=202)
 
 

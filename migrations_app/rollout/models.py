@@ -262,3 +262,40 @@ class ClientInstance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_name} / {self.instance_id}"
+
+
+class ExposureVariant(models.TextChoices):
+    NEW = "new", "New path"
+    OLD = "old", "Old path"
+
+
+class ExposureSource(models.TextChoices):
+    OFREP = "ofrep", "OFREP answers golive gave"
+    UNLEASH = "unleash", "Unleash SDK metrics (yes/no)"
+
+
+class Exposure(models.Model):
+    """How many users were served each answer of a flag in one minute (see rollout/exposure.py).
+
+    `users` counts distinct targeting keys per web process and minute (OFREP only: the Unleash SDKs
+    report evaluation counts, not users); `evaluations` counts answers."""
+
+    migration = models.ForeignKey(
+        "migrations_app.Migration", on_delete=models.CASCADE, related_name="exposures"
+    )
+    minute = models.DateTimeField()
+    variant = models.CharField(max_length=3, choices=ExposureVariant.choices)
+    source = models.CharField(max_length=8, choices=ExposureSource.choices)
+    users = models.PositiveIntegerField(default=0)
+    evaluations = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["migration", "-minute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "minute", "variant", "source"], name="exposure_once_per_minute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.migration_id} {self.minute:%H:%M} {self.variant}: {self.users} users"

@@ -14,6 +14,10 @@
     [["latency", "chart-latency"], ["success", "chart-success"]].forEach(function (pair) {
       setTimeout(function () { drawOne(figures[pair[0]], document.getElementById(pair[1])); }, 0);
     });
+    // New path vs old path, one chart per KPI; their divs are kept across polls (hx-preserve).
+    (figures.cohorts || []).forEach(function (entry) {
+      setTimeout(function () { drawOne(entry.figure, document.getElementById(entry.id)); }, 0);
+    });
   }
   function drawOne(fig, el) {
     if (!fig || !el) return;

@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from migrations_app.models import Migration
-from migrations_app.monitoring.models import Alert, Guardrail, GuardrailMode, Probe
+from migrations_app.monitoring.models import Alert, Guardrail, GuardrailAction, Probe
 from migrations_app.rollout.selectors import current_percent
 from tests.processes import celery_beat, celery_worker, wait_until
 
@@ -36,7 +36,7 @@ def test_the_on_call_gets_the_alert_rolls_back_and_sees_0_percent_and_the_incide
         docs_screenshot("control-room", scroll_to="#live")
 
         # In the demo the guardrails roll back on their own; here they only alert, so a person acts.
-        Guardrail.objects.filter(migration=migration).update(mode=GuardrailMode.ALERT)
+        Guardrail.objects.filter(migration=migration).update(action=GuardrailAction.ALERT)
         httpx.post(f"{reporting.url}/_control", json={"mode": "error"})
         alert = wait_until(
             lambda: Alert.objects.filter(migration=migration, level="critical").first(),

@@ -208,3 +208,96 @@ def test_it_answers_422_when_the_provider_is_gone(client_for, ops, provider, dem
     response = client_for(ops).post(f"/migrations/{demo.slug}/demo-provider/", {"mode": "down"})
     assert response.status_code == 422
     assert not AuditEvent.objects.filter(action="demo_provider.mode_changed").exists()
+
+
+# --- the simulated checkout's two paths -----------------------------------------------------------
+
+
+def _sender(provider, tmp_path):
+    return demo_provider.Sender(
+        provider.state,
+        golive_url="http://127.0.0.1:1",
+        slug="webhook-service",
+        token_file=tmp_path / "none",
+        webhook_url="",
+        webhook_secret=demo_provider.DEFAULT_WEBHOOK_SECRET,
+        every=60,
+    )
+
+
+def _median_latency(sender, path: str) -> float:
+    values = sorted(sender.checkout(path)[0] for _ in range(400))
+    return values[200]
+
+
+def _failures(sender, path: str) -> int:
+    return sum(not sender.checkout(path)[1] for _ in range(1000))
+
+
+@pytest.mark.parametrize(
+    ("mode", "new_slower", "old_slower"),
+    [("ok", False, False), ("new_slow", True, False), ("both_slow", True, True), ("new_error", False, False)],
+)
+def test_its_canary_modes_slow_only_the_paths_they_name(provider, tmp_path, mode, new_slower, old_slower):
+    httpx.post(f"{provider.url}/_control", json={"mode": mode})
+    sender = _sender(provider, tmp_path)
+    healthy = demo_provider.CHECKOUT_MEDIAN_MS
+    assert (_median_latency(sender, "new") > 1.3 * healthy) is new_slower
+    assert (_median_latency(sender, "old") > 1.3 * healthy) is old_slower
+
+
+def test_making_the_new_path_fail_fails_only_the_new_paths_checkouts(provider, tmp_path):
+    httpx.post(f"{provider.url}/_control", json={"mode": "new_error"})
+    sender = _sender(provider, tmp_path)
+    assert _failures(sender, "new") > 40  # about 8 %
+    assert _failures(sender, "old") < 15  # about 0.2 %
+
+
+def test_its_canary_modes_leave_the_provider_endpoints_healthy(provider):
+    for mode in ("new_slow", "new_error", "both_slow"):
+        httpx.post(f"{provider.url}/_control", json={"mode": mode})
+        started = time.monotonic()
+        assert httpx.get(f"{provider.url}/health").status_code == 200
+        assert time.monotonic() - started < 1
+
+
+def test_a_user_golive_cannot_answer_takes_the_old_path(provider, tmp_path):
+    assert _sender(provider, tmp_path).path_of(httpx.Client(timeout=1), "demo-user-1", "token") == "old"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_pushes_each_users_checkout_with_their_targeting_key(live_server, seeded, provider, tmp_path):
+    sender = demo_provider.Sender(
+        provider.state,
+        golive_url=live_server.url,
+        slug="webhook-service",
+        token_file=tmp_path / "token",  # written by the seeded fixture's seed_demo (ingest and flags)
+        webhook_url="",
+        webhook_secret=demo_provider.DEFAULT_WEBHOOK_SECRET,
+        every=60,
+    )
+    with httpx.Client() as client:
+        sender.send_checkouts(client)
+    latencies = Sample.objects.filter(migration__slug="webhook-service", metric="checkout_latency_ms")
+    assert latencies.count() == demo_provider.CHECKOUT_USERS
+    cohorts = set(latencies.values_list("cohort", flat=True))
+    assert cohorts == {"new", "old"}  # golive derived each user's path at 25 %
+    outcomes = Sample.objects.filter(migration__slug="webhook-service", metric="checkout_success")
+    assert outcomes.count() == demo_provider.CHECKOUT_USERS
+
+
+def test_the_card_offers_to_degrade_the_new_path_only_or_both(client_for, ops, demo):
+    page = client_for(ops).get(f"/migrations/{demo.slug}/").content.decode()
+    for button in ("Slow down the new path only", "Make the new path fail", "Slow down both paths"):
+        assert button in page
+
+
+def test_it_audits_degrading_the_new_path(client_for, oncall, provider, demo):
+    response = client_for(oncall).post(
+        f"/migrations/{demo.slug}/demo-provider/", {"mode": "new_slow"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert _mode(provider) == "new_slow"
+    event = AuditEvent.objects.get(action="demo_provider.mode_changed", migration=demo)
+    assert event.before == {"mode": "ok"} and event.after == {"mode": "new_slow"}
+    assert "old path stays healthy" in event.reason

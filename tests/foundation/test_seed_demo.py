@@ -5,7 +5,7 @@ from django.core.management import call_command
 from checklists import gates
 from migrations_app import access
 from migrations_app.models import AuditEvent, Contact, Migration, MigrationRole, MigrationStatus
-from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind
+from migrations_app.monitoring.models import Guardrail, GuardrailAction, Kpi, Probe, ProbeKind
 from migrations_app.rollout.models import ApiToken
 from migrations_app.rollout.selectors import current_percent
 from migrations_app.rollout.tokens import hash_token
@@ -87,15 +87,15 @@ def test_it_seeds_a_second_migration_past_its_gate_at_25_percent_with_rollback_g
         )
     )
     assert len(signers) >= 4
-    guardrails = Guardrail.objects.filter(migration=migration)
+    guardrails = Guardrail.objects.filter(migration=migration).exclude(kind="compare")
     assert guardrails.exists()
-    assert set(guardrails.values_list("mode", flat=True)) == {GuardrailMode.ROLLBACK}
+    assert set(guardrails.values_list("action", flat=True)) == {GuardrailAction.ROLLBACK}
     assert set(guardrails.values_list("consecutive", flat=True)) == {3}
     assert set(Kpi.objects.filter(migration=migration).values_list("window_seconds", flat=True)) == {60}
     assert set(Probe.objects.filter(migration=migration).values_list("interval_seconds", flat=True)) == {5}
     payment = Migration.objects.get(slug="payment-gateway")
-    assert set(Guardrail.objects.filter(migration=payment).values_list("mode", flat=True)) == {
-        GuardrailMode.ALERT
+    assert set(Guardrail.objects.filter(migration=payment).values_list("action", flat=True)) == {
+        GuardrailAction.ALERT
     }
 
 
@@ -103,7 +103,32 @@ def test_it_writes_an_ingest_token_for_the_demo_provider_only_once(seed):
     token_file = seed()
     raw = token_file.read_text().strip()
     token = ApiToken.objects.get(token_hash=hash_token(raw))
-    assert token.scopes == ["ingest"]
+    assert sorted(token.scopes) == ["flags", "ingest"]  # flags: the simulated checkout asks OFREP
     assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     seed()
     assert token_file.read_text().strip() == raw
+
+
+def test_it_replaces_an_ingest_only_token_from_before_the_simulated_checkout(seed):
+    token_file = seed()
+    ApiToken.objects.update(scopes=["ingest"])
+    old = token_file.read_text().strip()
+    seed()
+    new = token_file.read_text().strip()
+    assert new != old
+    assert sorted(ApiToken.objects.get(token_hash=hash_token(new)).scopes) == ["flags", "ingest"]
+
+
+def test_it_seeds_compare_guardrails_that_pause_on_the_simulated_checkout(seed):
+    seed()
+    compare = Guardrail.objects.filter(migration__slug="webhook-service", kind="compare").select_related(
+        "kpi"
+    )
+    by_metric = {g.kpi.metric: g for g in compare}
+    assert set(by_metric) == {"checkout_latency_ms", "checkout_success"}
+    assert {g.action for g in compare} == {"pause"}
+    assert by_metric["checkout_latency_ms"].tolerance_percent == 20
+    assert by_metric["checkout_success"].tolerance_points == 2
+    assert {g.kpi.critical for g in compare} == {None}  # compared only, no fixed threshold
+    seed()
+    assert Guardrail.objects.filter(migration__slug="webhook-service", kind="compare").count() == 2

@@ -200,7 +200,7 @@ def test_an_alert_only_guardrail_that_fires_opens_one_incident_per_firing(migrat
     from migrations_app.monitoring.models import Guardrail, Kpi
 
     kpi = Kpi.objects.create(migration=migration, name="Error rate", metric="payments", critical=5)
-    guardrail = Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, mode="alert")
+    guardrail = Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, action="alert")
     assert services.open_for_fired_guardrails() == 0
     _fire(guardrail)
     assert services.open_for_fired_guardrails() == 1
@@ -218,5 +218,5 @@ def test_a_rollback_guardrail_is_left_to_its_rollback(migration):
     from migrations_app.monitoring.models import Guardrail, Kpi
 
     kpi = Kpi.objects.create(migration=migration, name="Error rate", metric="payments", critical=5)
-    _fire(Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, mode="rollback"))
+    _fire(Guardrail.objects.create(migration=migration, name="Errors", kpi=kpi, action="rollback"))
     assert services.open_for_fired_guardrails() == 0 and not Incident.objects.exists()

@@ -62,7 +62,7 @@ def test_a_failing_target_is_rolled_back_by_the_guardrail_in_time(tmp_path, migr
         kpi=kpi,
         consecutive=CONSECUTIVE,
         min_samples=1,
-        mode="rollback",
+        action="rollback",
     )
     with celery_worker(tmp_path, concurrency=4, **WORKER_ENV) as worker, celery_beat(tmp_path, **WORKER_ENV):
         wait_until(

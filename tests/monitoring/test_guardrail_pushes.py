@@ -23,7 +23,7 @@ def guardrail(migration):
         migration=migration, name="Payment success", metric="payment_success", critical=99, window_seconds=300
     )
     return Guardrail.objects.create(
-        migration=migration, name="Payment success", kpi=kpi, consecutive=3, min_samples=1, mode="rollback"
+        migration=migration, name="Payment success", kpi=kpi, consecutive=3, min_samples=1, action="rollback"
     )
 
 

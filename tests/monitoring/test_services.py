@@ -11,8 +11,8 @@ from migrations_app.monitoring.models import (
     Alert,
     Direction,
     Guardrail,
+    GuardrailAction,
     GuardrailKind,
-    GuardrailMode,
     Kpi,
     Probe,
     ProbeField,
@@ -205,7 +205,12 @@ def test_an_alert_only_guardrail_alerts_once_and_does_not_roll_back(probe, migra
     migration = put_live(migration, 25)
     kpi = make_kpi(migration, probe)
     Guardrail.objects.create(
-        migration=migration, name="Success", kpi=kpi, consecutive=2, min_samples=1, mode=GuardrailMode.ALERT
+        migration=migration,
+        name="Success",
+        kpi=kpi,
+        consecutive=2,
+        min_samples=1,
+        action=GuardrailAction.ALERT,
     )
     for n in range(1, 6):
         services.record_probe_result(probe, due_at=slot(n), outcome=failed())
@@ -368,7 +373,7 @@ def test_a_linked_checklist_item_is_ticked_after_n_passes_with_evidence(probe, m
 def test_the_demo_gets_a_health_probe_and_alert_only_guardrails(migration):
     probe = services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM)
     assert probe.url == "http://127.0.0.1:8000/health"
-    assert set(Guardrail.objects.filter(migration=migration).values_list("mode", flat=True)) == {"alert"}
+    assert set(Guardrail.objects.filter(migration=migration).values_list("action", flat=True)) == {"alert"}
     assert services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM) == probe
 
 

@@ -30,7 +30,7 @@ def guardrail_on(migration) -> Guardrail:
         migration=migration, name="Payment success", metric="payment_success", critical=99, window_seconds=300
     )
     return Guardrail.objects.create(
-        migration=migration, name="Payment success", kpi=kpi, consecutive=3, min_samples=1, mode="alert"
+        migration=migration, name="Payment success", kpi=kpi, consecutive=3, min_samples=1, action="alert"
     )
 
 

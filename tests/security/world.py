@@ -23,6 +23,7 @@ from migrations_app.incidents.escalation import ack_token
 from migrations_app.incidents.models import NotificationChannel, StatusSubscriber
 from migrations_app.models import Contact, Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
+from migrations_app.monitoring.models import Guardrail, Kpi
 from migrations_app.rollout import hooks, selectors, tokens
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import RollbackStep, RolloutPlan
@@ -86,6 +87,13 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         url="http://127.0.0.1:9/health",
         secret_env=PROBE_SECRET_ENV,
     )
+    kpi = Kpi.objects.create(
+        migration=migration, name="Payment success", metric="payment_success", critical=99
+    )
+    guardrail = Guardrail.objects.create(migration=migration, name="Payment success", kpi=kpi)
+    # What the delete rows delete (the rows after them keep theirs)
+    doomed_kpi = Kpi.objects.create(migration=migration, name="Old KPI", metric="old_metric", critical=1)
+    doomed_guardrail = Guardrail.objects.create(migration=migration, name="Old guardrail", kpi=kpi)
     incident = incident_services.open_incident(migration, by=SYSTEM, title="Card declines", severity="sev3")
     announcement = announcements.draft(migration, by=SYSTEM, kind="maintenance")
     subscriber = announcements.add_subscriber(migration, by=SYSTEM, email="reader@example.com")
@@ -135,7 +143,16 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "people:password": {"username": pm.username},
         "people:contact_edit": {"pk": contact.pk},
         "people:contact_delete": {"pk": contact.pk},
+        "monitoring:kpi_edit": {**slug, "kpi_id": kpi.pk},
+        "monitoring:kpi_move": {**slug, "kpi_id": kpi.pk},
+        "monitoring:kpi_delete": {**slug, "kpi_id": doomed_kpi.pk},
+        "monitoring:guardrail_edit": {**slug, "guardrail_id": guardrail.pk},
+        "monitoring:guardrail_delete": {**slug, "guardrail_id": doomed_guardrail.pk},
     }
+    for name in ("get_kpi", "update_kpi", "delete_kpi"):
+        kwargs[f"api:{name}"] = {"kpi_id": kpi.pk}
+    for name in ("get_guardrail", "update_guardrail", "delete_guardrail"):
+        kwargs[f"api:{name}"] = {"guardrail_id": guardrail.pk}
     for name in ("detail", "postmortem", "acknowledge", "status", "note", "details"):
         kwargs[f"incidents:{name}"] = {**slug, "pk": incident.pk}
     for name in ("announcement", "announcement_edit", "announcement_send", "announcement_schedule"):

@@ -147,7 +147,7 @@ def test_after_rotation_the_old_secret_is_refused(client, migration, standard):
 
 def test_the_no_data_guardrail_fires_when_deliveries_stop(client, migration, standard):
     put_live(migration, 25)  # a no-data rule watches only while users are on the new path
-    created = kpis.add_webhook_kpis(migration, by=SYSTEM, mode="alert", no_data_seconds=30)
+    created = kpis.add_webhook_kpis(migration, by=SYSTEM, action="alert", no_data_seconds=30)
     assert [k.name for k in created] == [
         "Webhooks received (10 min)",
         "Webhook deliveries verified",
@@ -255,7 +255,7 @@ def test_the_page_lists_recent_deliveries_and_counts(client, client_for, pm, mig
 
 def test_the_kpis_form_refuses_a_bad_period_naming_it(client_for, ops, migration):
     response = client_for(ops).post(
-        reverse("inbound:kpis", args=[migration.slug]), {"mode": "alert", "no_data_minutes": 0}
+        reverse("inbound:kpis", args=[migration.slug]), {"action": "alert", "no_data_minutes": 0}
     )
     assert response.status_code == 422 and 'id="error-no_data_minutes"' in response.content.decode()
     assert not Kpi.objects.exists()

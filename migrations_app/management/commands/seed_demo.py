@@ -22,7 +22,17 @@ from migrations_app.audit import Actor
 from migrations_app.inbound.kpis import add_webhook_kpis
 from migrations_app.inbound.services import configure_inbound, rotate_inbound_secret
 from migrations_app.models import Contact, ContactKind, Migration, MigrationRoleName, MigrationStatus
-from migrations_app.monitoring.models import Guardrail, GuardrailMode, Kpi, Probe, ProbeKind, WebhookScheme
+from migrations_app.monitoring.models import (
+    Aggregation,
+    Direction,
+    Guardrail,
+    GuardrailAction,
+    GuardrailKind,
+    Kpi,
+    Probe,
+    ProbeKind,
+    WebhookScheme,
+)
 from migrations_app.monitoring.services import (
     add_demo_monitoring,
     add_standard_kpis,
@@ -42,6 +52,33 @@ INGEST_TOKEN_NAME = "Demo provider"
 # The rolling-out demo rolls back fast: a one-minute window, three bad evaluations in a row.
 ROLLING_WINDOW_SECONDS = 60
 ROLLING_CONSECUTIVE = 3
+# The demo provider's simulated checkout (golive_site/demo_provider.py) pushes these per user with a
+# targeting key; compare guardrails pause the rollout when the new path is worse than the old one.
+# name, metric, aggregation, direction, unit, guardrail name, tolerance field, tolerance
+CANARY_KPIS = [
+    (
+        "Checkout latency (p95)",
+        "checkout_latency_ms",
+        Aggregation.P95,
+        Direction.LOWER_IS_BETTER,
+        "ms",
+        "New path checkout latency",
+        "tolerance_percent",
+        20.0,
+    ),
+    (
+        "Checkout success",
+        "checkout_success",
+        Aggregation.RATE,
+        Direction.HIGHER_IS_BETTER,
+        "%",
+        "New path checkout success",
+        "tolerance_points",
+        2.0,
+    ),
+]
+CANARY_MIN_SAMPLES = 30
+TOKEN_SCOPES = ["ingest", "flags"]  # push samples; ask OFREP which path each simulated user takes
 
 # username, full name, group, role on the demo migration
 DEMO_USERS = [
@@ -143,6 +180,49 @@ def add_provider_probes(migration: Migration, *, provider_url: str) -> None:
         )
 
 
+def add_canary_guardrails(migration: Migration, *, by: Actor) -> None:
+    """The simulated checkout's KPIs, each watched by a compare guardrail that pauses the rollout
+    (new path worse than the old one, three one-minute windows in a row). Existing ones are kept."""
+    position = Kpi.objects.filter(migration=migration).count()
+    for name, metric, aggregation, direction, unit, rule, tolerance_field, tolerance in CANARY_KPIS:
+        if Kpi.objects.filter(migration=migration, name=name).exists():
+            continue
+        position += 1
+        kpi = Kpi.objects.create(
+            migration=migration,
+            name=name,
+            metric=metric,
+            aggregation=aggregation,
+            direction=direction,
+            unit=unit,
+            critical=None,
+            window_seconds=ROLLING_WINDOW_SECONDS,
+            position=position,
+        )
+        guardrail = Guardrail.objects.create(
+            migration=migration,
+            name=rule,
+            kpi=kpi,
+            kind=GuardrailKind.COMPARE,
+            action=GuardrailAction.PAUSE,
+            consecutive=ROLLING_CONSECUTIVE,
+            min_samples=CANARY_MIN_SAMPLES,
+            confidence=95,
+            **{tolerance_field: tolerance},
+        )
+        audit.record(
+            by, "kpi.created", kpi, migration=migration, after={"name": name, "source": kpi.source_label}
+        )
+        audit.record(
+            by,
+            "guardrail.created",
+            guardrail,
+            migration=migration,
+            after={"name": rule, "kind": "compare", "action": "pause", tolerance_field: tolerance},
+            reason="Demo: pause when the new checkout path is worse than the old one.",
+        )
+
+
 class Command(BaseCommand):
     help = "Create one user per role and a demo migration (idempotent)."
 
@@ -216,6 +296,7 @@ class Command(BaseCommand):
         rolling = self._rolling_out_migration(users, provider_url=options["provider_url"])
         if options["webhook_secret"]:
             self._webhook_receipt(rolling, secret=options["webhook_secret"])
+        add_canary_guardrails(rolling, by=Actor.system("seed_demo"))
         for contact in Contact.objects.filter(name__in=[c[0] for c in DEMO_CONTACTS]):
             contact.migrations.add(rolling)
         self._ingest_token(users["ops"], Path(options["token_file"]))
@@ -256,12 +337,12 @@ class Command(BaseCommand):
         services.transition_migration(migration, to=MigrationStatus.READY, by=Actor.for_user(users["ops"]))
         probe = add_demo_monitoring(migration, base_url=provider_url, by=system)
         add_provider_probes(migration, provider_url=provider_url)
-        add_standard_kpis(migration, probe=probe, by=system, mode=GuardrailMode.ROLLBACK)
+        add_standard_kpis(migration, probe=probe, by=system, action=GuardrailAction.ROLLBACK)
         for probe in Probe.objects.filter(migration=migration):
             update_probe(probe, by=system, interval_seconds=5)
         Kpi.objects.filter(migration=migration).update(window_seconds=ROLLING_WINDOW_SECONDS)
         Guardrail.objects.filter(migration=migration).update(
-            mode=GuardrailMode.ROLLBACK, consecutive=ROLLING_CONSECUTIVE
+            action=GuardrailAction.ROLLBACK, consecutive=ROLLING_CONSECUTIVE
         )
         audit.record(
             system,
@@ -270,7 +351,7 @@ class Command(BaseCommand):
             after={
                 "window_seconds": ROLLING_WINDOW_SECONDS,
                 "consecutive": ROLLING_CONSECUTIVE,
-                "mode": GuardrailMode.ROLLBACK,
+                "action": GuardrailAction.ROLLBACK,
             },
             reason="Demo: a short window so a failure rolls back within a minute.",
         )
@@ -290,17 +371,16 @@ class Command(BaseCommand):
         endpoint, _ = configure_inbound(migration, by=system, scheme=WebhookScheme.STANDARD)
         if endpoint.secret != secret:
             rotate_inbound_secret(endpoint, by=system, secret=secret)
-        add_webhook_kpis(migration, by=system, mode=GuardrailMode.ALERT)
+        add_webhook_kpis(migration, by=system, action=GuardrailAction.ALERT)
 
     def _ingest_token(self, user, path: Path) -> None:
-        """The demo provider pushes payment outcomes with this token; its plaintext exists only in `path`."""
-        if (
-            ApiToken.objects.filter(name=INGEST_TOKEN_NAME, revoked_at__isnull=True).exists()
-            and path.exists()
-        ):
+        """The demo provider pushes payment outcomes with this token; its plaintext exists only in `path`.
+        A token from before the simulated checkout (no flags scope) is replaced."""
+        active = ApiToken.objects.filter(name=INGEST_TOKEN_NAME, revoked_at__isnull=True)
+        if path.exists() and any(set(TOKEN_SCOPES) <= set(token.scopes) for token in active):
             return
         _, raw = tokens.create_token(
-            user=user, name=INGEST_TOKEN_NAME, scopes=["ingest"], by=Actor.system("seed_demo")
+            user=user, name=INGEST_TOKEN_NAME, scopes=TOKEN_SCOPES, by=Actor.system("seed_demo")
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(raw + "\n")
