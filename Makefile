@@ -2,9 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The suite talks to real PostgreSQL and Redis on this machine (started by .ci/ensure-services).
+# The suite talks to real PostgreSQL and Redis on this machine (started by .ci/ensure-services),
+# in parallel: pytest-xdist worker gwN gets its own test database (test_golive_gwN) and Redis
+# database 12+N (tests/parallel.py), so up to four workers fit in Redis databases 12-15.
+TEST_WORKERS ?= auto
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/golive} \
-	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/12}
+# The SQLite lane (tests/sqlite_lane.py): the incident and guardrail tests again on SQLite, the
+# database `make run` uses, with the embedded broker in a file of its own.
+SQLITE_TEST_ENV := DATABASE_URL=sqlite:///$(CURDIR)/test-artifacts/sqlite-lane.sqlite3 REDIS_URL= \
+	CELERY_BROKER_URL=golivesql+sqlite:///$(CURDIR)/test-artifacts/sqlite-lane-broker.sqlite3
 
 .PHONY: run test bench lint format lock clean
 
@@ -37,7 +44,9 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	bash .ci/ensure-services
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	mkdir -p test-artifacts
+	$(SQLITE_TEST_ENV) $(BIN)/pytest $(SQLITE_PYTEST_ARGS) $$($(BIN)/python -m tests.sqlite_lane)
 
 # Speed and size targets next to their baselines; writes docs/benchmarks.md (about 20 minutes).
 # BENCH_ARGS=--smoke checks the harness in a minute or two (CI); --only ofrep,probes picks items.
