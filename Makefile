@@ -44,7 +44,9 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	bash .ci/ensure-services
-	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "not solo" $(PYTEST_ARGS)
+	@# The tests that time themselves against a bound, alone (5: none among the tests asked for).
+	$(TEST_ENV) $(BIN)/pytest -m solo $(PYTEST_ARGS) $(SOLO_PYTEST_ARGS) || [ $$? = 5 ]
 	mkdir -p test-artifacts
 	$(SQLITE_TEST_ENV) $(BIN)/pytest $(SQLITE_PYTEST_ARGS) $$($(BIN)/python -m tests.sqlite_lane)
 

@@ -13,7 +13,7 @@ from golive_site.celery import app as celery_app
 from migrations_app.access import Group
 from tests import sqlite_lane
 from tests.factories import make_migration, make_user
-from tests.parallel import is_xdist_controller
+from tests.parallel import is_xdist_controller, mark_run_alone
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -41,6 +41,7 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    mark_run_alone(items)
     sqlite_lane.mark_known_postgresql_only(items)
     if sqlite_lane.is_sqlite(settings.DATABASES["default"]["ENGINE"]):
         sqlite_lane.keep_only_the_lane(config, items)

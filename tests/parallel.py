@@ -7,6 +7,10 @@
 - its ports (tests/processes.py `free_port`), its Chromium (the session-scoped `browser`) and its
   temporary files (pytest's basetemp is per worker).
 
+Tests that measure speed or throughput against a fixed bound cannot share the two cores with
+another worker; they are marked `solo` (RUN_ALONE below, by node id, for modules owned elsewhere)
+and `make test` runs them after the parallel phase, one at a time.
+
 Loaded by `-p tests.parallel` (pyproject.toml) because the Redis URL must be rewritten before
 pytest-django imports golive_site.settings, which reads it once; a conftest is imported later."""
 
@@ -19,6 +23,22 @@ import pytest
 
 REDIS_DATABASES = 16  # redis-server's default `databases`
 BROKER_VARIABLES = ("REDIS_URL", "CELERY_BROKER_URL")
+
+
+RUN_ALONE: dict[str, str] = {
+    "tests/monitoring/test_scale.py::test_the_control_room_stays_fast_with_a_million_results": (
+        "times the control room's partials against a 2 s bound"
+    ),
+    "tests/reliability/test_postgres_restart.py::test_golive_rides_out_a_postgresql_restart_under_load": (
+        "counts the requests gunicorn answers per second around a restart"
+    ),
+}
+
+
+def mark_run_alone(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid in RUN_ALONE:
+            item.add_marker(pytest.mark.solo(reason=RUN_ALONE[item.nodeid]))
 
 
 def worker_index() -> int | None:
