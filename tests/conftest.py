@@ -1,6 +1,7 @@
 """Fixtures shared by every test: role users, a migration, live processes and a browser.
 
-The suite runs against real PostgreSQL and Redis (the Makefile and .ci/run point it there).
+The suite runs against real PostgreSQL and Redis (the Makefile and .ci/run point it there), in
+parallel (pytest-xdist: see tests/parallel.py); a small lane also runs on SQLite (tests/sqlite_lane.py).
 A skipped test counts as a failure: golive's tests must not pass by not running."""
 
 import os
@@ -10,7 +11,9 @@ from django.conf import settings
 
 from golive_site.celery import app as celery_app
 from migrations_app.access import Group
+from tests import sqlite_lane
 from tests.factories import make_migration, make_user
+from tests.parallel import is_xdist_controller, mark_run_alone
 
 pytest_plugins = ["tests.browser_fixtures"]
 
@@ -19,18 +22,33 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM beside Playwri
 
 def pytest_sessionstart(session):
     engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine:
+    if "postgresql" not in engine and not sqlite_lane.is_sqlite(engine):
         pytest.exit(
             "The test suite needs PostgreSQL: run it with `make test` (which starts PostgreSQL and "
             "Redis) or set DATABASE_URL=postgres://...",
             returncode=3,
         )
-    if settings.CELERY_BROKER_URL.startswith("redis"):
-        # Tasks left queued by an earlier run would run against this run's reused row ids.
+    if settings.CELERY_BROKER_URL.startswith("redis") and not is_xdist_controller(session.config):
+        # Tasks left queued by an earlier run would run against this run's reused row ids. Each
+        # xdist worker purges its own Redis database (tests/parallel.py); the controller runs no test.
         celery_app.control.purge()
 
 
+def pytest_report_header(config):
+    if sqlite_lane.is_sqlite(settings.DATABASES["default"]["ENGINE"]):
+        return [sqlite_lane.HEADER]
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    mark_run_alone(items)
+    sqlite_lane.mark_known_postgresql_only(items)
+    if sqlite_lane.is_sqlite(settings.DATABASES["default"]["ENGINE"]):
+        sqlite_lane.keep_only_the_lane(config, items)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    sqlite_lane.report_exclusions(config, terminalreporter.write_line)
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:
         terminalreporter.write_line(

@@ -25,9 +25,12 @@ def free_port() -> int:
 
 
 def test_database_url() -> str:
-    """The URL of the database the current test uses (pytest-django's test_<name> database)."""
+    """The URL of the database the current test uses: pytest-django's test_<name> database, or
+    test_<name>_gw<N> in xdist worker N, so the processes a test starts see that worker's rows."""
     db = settings.DATABASES["default"]
     name = connection.settings_dict["NAME"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{name}"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{name}"
 
