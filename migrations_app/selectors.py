@@ -88,7 +88,7 @@ def transitions_for(migration: Migration, user) -> list[dict]:
                 {
                     "to": target,
                     "label": label,
-                    "needs_reason": target in states.REASON_REQUIRED,
+                    "needs_reason": states.needs_reason(migration.status, target),
                     "destructive": target == MigrationStatus.ABORTED,
                     "overridable": target in states.GATED_STATUSES and access.can(user, "override_gate"),
                     "forward": _is_forward(migration.status, target),

@@ -120,7 +120,7 @@ def transition_migration(
             message += " No override passes the order of statuses."
         raise ValidationError({"to": message})
     reason = reason.strip()
-    if to in states.REASON_REQUIRED and not reason:
+    if states.needs_reason(migration.status, to) and not reason:
         raise ValidationError({"reason": f"Say why the migration becomes {MigrationStatus(to).label}."})
     blocker = _gate_blocker(migration, to)
     if blocker and not override:

@@ -23,6 +23,12 @@ TARGET_PERMISSION: dict[str, str] = {
 
 # Moves that must say why: they stop or undo a go-live, and the timeline must explain it.
 REASON_REQUIRED = {S.ABORTED, S.ROLLED_BACK, S.PAUSED}
+# Resuming after a pause or a rollback must say why too: a guardrail may have stopped it.
+RESUMED_FROM = {S.PAUSED, S.ROLLED_BACK}
+
+
+def needs_reason(status: str, target: str) -> bool:
+    return target in REASON_REQUIRED or (status in RESUMED_FROM and target == S.ROLLING_OUT)
 
 
 def permission_for(target: str) -> str:

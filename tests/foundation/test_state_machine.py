@@ -61,6 +61,20 @@ def test_it_asks_for_a_reason_when_stopping_a_go_live(migration, target):
     assert migration.status == source
 
 
+@pytest.mark.parametrize("source", sorted(states.RESUMED_FROM))
+def test_it_asks_for_a_reason_when_resuming_after_a_pause_or_a_rollback(migration, source):
+    _at(migration, source)
+    with pytest.raises(ValidationError) as refused:
+        services.transition_migration(migration, to=MigrationStatus.ROLLING_OUT, by=ACTOR, reason="")
+    assert "reason" in refused.value.message_dict
+    migration.refresh_from_db()
+    assert migration.status == source
+
+
+def test_starting_a_rollout_from_ready_needs_no_reason():
+    assert not states.needs_reason(MigrationStatus.READY, MigrationStatus.ROLLING_OUT)
+
+
 def test_repeating_a_transition_is_a_no_op(migration):
     services.transition_migration(migration, to=MigrationStatus.PREPARING, by=ACTOR)
     count = AuditEvent.objects.count()
