@@ -3,6 +3,7 @@
 import functools
 import itertools
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -14,11 +15,16 @@ _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
-@functools.cache
 def password_hash() -> str:
     """PASSWORD hashed once per test process by the production hasher (PBKDF2, a million rounds:
     most of a second here). Every test user shares it, so logging in checks a real hash, but a
-    test that makes five users no longer spends seconds hashing the same password five times."""
+    test that makes five users no longer spends seconds hashing the same password five times.
+    Kept per hasher list: a test that sets PASSWORD_HASHERS (a fast one) gets a hash it can check."""
+    return _hash_with(tuple(settings.PASSWORD_HASHERS))
+
+
+@functools.cache
+def _hash_with(hashers: tuple[str, ...]) -> str:
     return make_password(PASSWORD)
 
 
