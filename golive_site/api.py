@@ -116,7 +116,12 @@ class JsonBodyParser(Parser):
     """ninja's parser through golive's JSON kit (ninja wraps what it raises in an HttpError)."""
 
     def parse_body(self, request):
-        return jsonbody.parse(request.body)
+        document = jsonbody.parse(request.body)
+        # Every /api/v1 body is an object. ninja's schemas read attributes, so an array or a bare
+        # value would otherwise pass as "every field left out" and a PUT would apply its defaults.
+        if not isinstance(document, dict):
+            raise jsonbody.BodyRefused("body", "Send a JSON object ({...}) as the body.")
+        return document
 
 
 api = GoliveAPI(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,10 +18,12 @@ from migrations_app.api_kit import PAGE_QUERY, only_query
 from migrations_app.audit import Actor
 from migrations_app.incidents import announcements, channels, forms
 from migrations_app.incidents.models import ChannelKind, NotificationChannel, StatusPage, StatusSubscriber
-from migrations_app.models import Migration
+from migrations_app.models import SLUG_VALIDATOR, Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["notifications"])
 _LINE = r"^[^\x00\r\n]*$"
+# A slug as migrations have them (so a NUL or an oversized name never reaches the database).
+MigrationSlug = Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG_VALIDATOR.regex.pattern)]
 
 
 class ChannelIn(Schema):
@@ -44,7 +48,7 @@ class ChannelIn(Schema):
     )
     incidents: bool = True
     announcements: bool = True
-    migrations: list[str] = Field(
+    migrations: list[MigrationSlug] = Field(
         default_factory=list,
         max_length=100,
         description="Slugs of the migrations covered; empty: every migration.",
@@ -63,7 +67,7 @@ class ChannelUpdate(Schema):
     telegram_token_env: str | None = Field(None, max_length=64, pattern=_LINE)
     incidents: bool | None = None
     announcements: bool | None = None
-    migrations: list[str] | None = Field(None, max_length=100)
+    migrations: list[MigrationSlug] | None = Field(None, max_length=100)
 
 
 class ChannelOut(Schema):
