@@ -35,11 +35,13 @@ from migrations_app.monitoring.models import (
     Verdict,
 )
 
-# The most recent values read per cohort for a distribution test: its cost stays bounded however
-# much traffic a window holds (a million samples per cohort cost what 5,000 do), and 5,000 per path
-# already resolve a shift of a few percent. n_new/n_old are the values tested, and the message
-# says when a window held more.
+# The values read per cohort for a distribution test: its cost stays bounded however much traffic
+# a window holds (a million samples per cohort cost what 5,000 do), and 5,000 per path already
+# resolve a shift of a few percent. A busy window is read as SLICES equal slices of time, the
+# latest MAX_VALUES // SLICES values of each, so the sample spans the whole window rather than
+# its last seconds. n_new/n_old are the values tested; the message says when a window held more.
 MAX_VALUES = 5_000
+SLICES = 20
 # Verdict rows kept per guardrail (at one evaluation per probe round, about a day at 30 s).
 HISTORY_ROWS = 3000
 COMPARABLE = {Aggregation.RATE, Aggregation.ERROR_RATE, Aggregation.MEAN, *kpis.PERCENTILES}
@@ -119,15 +121,26 @@ def _compare_rates(guardrail: Guardrail, kpi: Kpi, now: dt.datetime) -> Comparis
 # --- distributions -------------------------------------------------------------------------------
 
 
-def cohort_values(kpi: Kpi, *, now: dt.datetime, cohort: str) -> np.ndarray:
-    """The cohort's most recent values in the window, at most MAX_VALUES (an index scan backwards
-    on (migration, metric, cohort, at): no count over the whole window)."""
+def cohort_values(kpi: Kpi, *, now: dt.datetime, cohort: str) -> tuple[np.ndarray, bool]:
+    """The cohort's values in the window, and whether it held more than were read: up to
+    MAX_VALUES // SLICES from each slice of the window (a short backward index scan on
+    (migration, metric, cohort, at) per slice: no count over the whole window)."""
     column = kpis.value_field(kpi)
-    rows = kpis.raw_rows(
-        kpi, since=now - dt.timedelta(seconds=kpi.window_seconds), until=now, cohort=cohort
-    ).exclude(**{f"{column}__isnull": True})
     order = "-checked_at" if kpi.probe_id else "-at"
-    return np.fromiter(rows.order_by(order).values_list(column, flat=True)[:MAX_VALUES], dtype=float)
+    per_slice = MAX_VALUES // SLICES
+    width = dt.timedelta(seconds=kpi.window_seconds) / SLICES
+    parts, sampled = [], False
+    for index in range(SLICES):
+        until = now - index * width
+        rows = kpis.raw_rows(kpi, since=until - width, until=until, cohort=cohort)
+        values = list(
+            rows.exclude(**{f"{column}__isnull": True})
+            .order_by(order)
+            .values_list(column, flat=True)[: per_slice + 1]
+        )
+        sampled = sampled or len(values) > per_slice
+        parts.extend(values[:per_slice])
+    return np.fromiter(parts, dtype=float), sampled
 
 
 def _aggregate(kpi: Kpi, values: np.ndarray) -> float:
@@ -138,7 +151,9 @@ def _aggregate(kpi: Kpi, values: np.ndarray) -> float:
 
 
 def _compare_values(guardrail: Guardrail, kpi: Kpi, now: dt.datetime) -> Comparison:
-    values_new, values_old = (cohort_values(kpi, now=now, cohort=c) for c in (NEW, OLD))
+    (values_new, sampled_new), (values_old, sampled_old) = (
+        cohort_values(kpi, now=now, cohort=c) for c in (NEW, OLD)
+    )
     n_new, n_old = len(values_new), len(values_old)
     if early := _too_few(guardrail, n_new, n_old, "samples"):
         return early
@@ -162,7 +177,7 @@ def _compare_values(guardrail: Guardrail, kpi: Kpi, now: dt.datetime) -> Compari
                 None if v is None else 100 * v / abs(median) for v in (difference, low, high)
             )
     interval = None if low is None else (low, high)
-    test = "Mann-Whitney" + (f", latest {MAX_VALUES:,} per path" if MAX_VALUES in (n_new, n_old) else "")
+    test = "Mann-Whitney" + (", sampled over the window" if sampled_new or sampled_old else "")
     return _judge(guardrail, kpi, new, old, n_new, n_old, difference, interval, shift.p_value, relative, test)
 
 
@@ -212,8 +227,8 @@ def _judge(
     words = describe(
         kpi, guardrail, new=new, old=old, difference=difference, interval=interval, relative=relative
     )
-    if "latest" in test:  # a busy window: say the numbers are of its most recent values
-        words += f" on the latest {MAX_VALUES:,} samples per path"
+    if "sampled" in test:  # a busy window: say the numbers are of a sample of it
+        words += f" on up to {MAX_VALUES:,} samples per path spread over the window"
     return Comparison(
         verdict,
         f"{words}, tolerance {_signed(worse * limit, relative, kpi)}: {Verdict(verdict).label.lower()}",
