@@ -3,11 +3,12 @@ step, with real bash, curl and jq against a real gunicorn; the official OpenFeat
 provider watching who takes the new path.
 
 The job creates a migration from the built-in "Webhook service release" template, an Admin
-names the people with the documented roles API block, the job ticks the
-required items of the go-live gate, signs the QA Lead slots as its service account, waits for the
-other leads (who sign with their own tokens), marks it ready and advances to 25 %; OFREP then
-sees a quarter of the users on the new path. Its "Roll back on failure" step sends them all back
-(OFREP sees 0 %), and a later advance notices the rollback and fails."""
+adds the service accounts and names the people with the documented users and roles API block, the
+job ticks the required items of the go-live gate, signs the QA Lead slots as its service account,
+waits for the other leads (who sign with their own tokens), marks it ready and advances to 25 %
+(a guardrail in warning shows in its log); OFREP then sees a quarter of the users on the new path.
+A second run takes it to 100 %; its "Roll back on failure" step sends everyone back (OFREP sees
+0 %), and a later advance notices the rollback and fails."""
 
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from openfeature import api as openfeature
 from openfeature.contrib.provider.ofrep import OFREPProvider
@@ -27,6 +29,7 @@ from checklists import gates
 from checklists.models import ChecklistItem, ChecklistTemplate, ItemState
 from migrations_app.access import Group
 from migrations_app.models import AuditEvent, Migration, MigrationStatus
+from migrations_app.monitoring.models import Guardrail, GuardrailState
 from migrations_app.rollout import bucketing
 from migrations_app.rollout.models import RolloutPlan
 from tests.api.conftest import make_token
@@ -91,9 +94,7 @@ def people(admin_user):
         "ops": make_user("ops", groups=(Group.OPS,)),
         "pm": make_user("pm", groups=(Group.PRODUCT_MANAGER,)),
         "techlead": make_user("techlead", groups=(Group.OPS,), email="tech@example.com"),
-        "ci-bot": make_user("ci-bot", groups=(Group.OPS,)),
-        "ci-oncall": make_user("ci-oncall", groups=(Group.ON_CALL,)),
-    }
+    }  # the service accounts ci-bot and ci-oncall are added by the documented Admin block
 
 
 @pytest.fixture
@@ -126,11 +127,16 @@ def expected_users(percent: int) -> set[str]:
     return {user for user in USERS if bucketing.is_in_rollout(SLUG, user, percent)}
 
 
-def admin_names_the_people(job: "Job", admin_token: str) -> Migration:
-    """The documented shell block an Admin runs once the migration exists (the roles API)."""
+def admin_sets_up_the_team(job: "Job", admin_token: str, people: dict) -> Migration:
+    """The documented shell block an Admin runs once the migration exists (users and roles API)."""
     (block,) = re.findall(r"```sh\n(.*?)```", DOC.read_text(), flags=re.S)
     output = job.shell(block, ADMIN_TOKEN=admin_token)
+    assert "Added ci-bot (Ops)" in output and "Added ci-oncall (On-call)" in output, output
     assert "QA Lead: ci-bot" in output and "Deployment Lead: ops" in output, output
+    assert "ci-bot exists already" in job.shell(block, ADMIN_TOKEN=admin_token)  # a re-run carries on
+    User = get_user_model()
+    people.update({name: User.objects.get(username=name) for name in ("ci-bot", "ci-oncall")})
+    assert [g.name for g in people["ci-oncall"].groups.all()] == [Group.ON_CALL]
     migration = Migration.objects.get(slug=SLUG)
     # The soak time between steps is at least a minute in production; the soak gate has its own
     # tests (tests/rollout), so this journey does not wait it out.
@@ -155,15 +161,13 @@ def leads_sign_with_their_own_tokens(server, people) -> None:
                 assert signed.status_code == 200, signed.text
 
 
-def test_the_documented_pipeline_takes_a_template_to_25_percent_and_rolls_it_back(
-    server, ofrep, people, tmp_path
-):
-    job = Job(
+def github_actions(server, tmp_path, ci_token: str, oncall_token: str) -> Job:
+    return Job(
         tmp_path,
         {
             "vars.GOLIVE_URL": server.url,
-            "secrets.GOLIVE_TOKEN": make_token(people["ci-bot"], name="github actions"),
-            "secrets.GOLIVE_ONCALL_TOKEN": make_token(people["ci-oncall"], name="github actions rollback"),
+            "secrets.GOLIVE_TOKEN": ci_token,
+            "secrets.GOLIVE_ONCALL_TOKEN": oncall_token,
             "github.run_number": "7",
             "inputs.stop_at": "25",
             "github.server_url": "https://github.example.com",
@@ -171,11 +175,50 @@ def test_the_documented_pipeline_takes_a_template_to_25_percent_and_rolls_it_bac
             "github.run_id": "4242",
         },
     )
-    fast = {"SOAK_RETRY_SECONDS": "1", "WATCH_SECONDS": "1", "WATCH_INTERVAL": "0.2"}
 
-    assert "Created http" in job.run("Create the migration")
-    assert "exists already" in job.run("Create the migration")  # a re-run carries on
-    migration = admin_names_the_people(job, make_token(people["admin"], name="admin laptop"))
+
+def a_guardrail_in_warning(migration: Migration, ops_token: str, server) -> None:
+    """A threshold guardrail through the API, put in warning as the evaluator would."""
+    headers = {"Authorization": f"Bearer {ops_token}"}
+    base = f"{server.url}/api/v1/migrations/{migration.slug}"
+    kpi = httpx.post(
+        f"{base}/kpis",
+        headers=headers,
+        json={
+            "name": "API error rate",
+            "metric": "api_calls",
+            "aggregation": "error_rate",
+            "direction": "lower",
+            "warning": 2,
+            "critical": 5,
+        },
+    ).json()
+    guardrail = httpx.post(
+        f"{base}/guardrails", headers=headers, json={"name": "API errors", "kpi": kpi["id"]}
+    )
+    assert guardrail.status_code == 201, guardrail.text
+    Guardrail.objects.filter(pk=guardrail.json()["id"]).update(
+        state=GuardrailState.WARNING,
+        breach_streak=2,
+        last_verdict="fail",
+        last_message="error rate 3 % above 2 %",
+    )
+
+
+def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_back(
+    server, ofrep, people, tmp_path
+):
+    creator = github_actions(server, tmp_path, make_token(people["ops"], name="first run"), "")
+    assert "Created http" in creator.run("Create the migration")
+    assert "exists already" in creator.run("Create the migration")  # a re-run carries on
+    migration = admin_sets_up_the_team(creator, make_token(people["admin"], name="admin laptop"), people)
+    job = github_actions(
+        server,
+        tmp_path,
+        make_token(people["ci-bot"], name="github actions"),
+        make_token(people["ci-oncall"], name="github actions rollback"),
+    )
+    fast = {"SOAK_RETRY_SECONDS": "1", "WATCH_SECONDS": "1", "WATCH_INTERVAL": "0.2"}
 
     assert "ticked:" in job.run("Tick the required items")
     gate = [p for p in migration.phases.all() if p.name in GATE_PHASES]
@@ -190,12 +233,22 @@ def test_the_documented_pipeline_takes_a_template_to_25_percent_and_rolls_it_bac
     assert "is current" in job.run("Wait for the other leads")
 
     assert "status: ready" in job.run("Mark the migration ready")
+    a_guardrail_in_warning(migration, make_token(people["ops"], name="ops laptop"), server)
     advanced = job.run("Advance step by step", **fast)
     assert "Traffic at 5 %" in advanced and "Traffic is at 25 %" in advanced
+    assert "::warning::API errors: warning, 2 of 5 failing: error rate 3 % above 2 %" in advanced
 
     quarter = expected_users(25)
     assert 0.22 < len(quarter) / len(USERS) < 0.28
     wait_until(lambda: new_path_users(ofrep) == quarter, timeout=10, interval=0.3, message="OFREP at 25 %")
+
+    to_100 = job.run("Advance step by step", STOP_AT="100", **fast)
+    assert "Traffic at 50 %" in to_100 and "Traffic is at 100 %" in to_100
+    migration.refresh_from_db()
+    assert migration.status == MigrationStatus.MONITORING
+    wait_until(
+        lambda: new_path_users(ofrep) == set(USERS), timeout=10, interval=0.3, message="OFREP at 100 %"
+    )
 
     assert "Rolled back: traffic is at 0 %." in job.run("Roll back on failure")
     wait_until(lambda: new_path_users(ofrep) == set(), timeout=10, interval=0.3, message="OFREP at 0 %")
