@@ -1,8 +1,8 @@
 """A new team's go-live through /api/v1 alone, for each of the five built-in templates, against a
 real gunicorn: an Admin token adds the team (users API) and names the roles (roles API), creates
 the migration from the template; the pipeline's service account adds a probe, the plan's own KPIs
-with their thresholds and a guardrail, and webhook receipt (a delivery signed with the official
-`standardwebhooks` package arrives and is counted); it ticks the go-live gate's required items,
+with their thresholds and guardrails (the standard KPIs route), and webhook receipt with its KPIs
+(a delivery signed with the official `standardwebhooks` package arrives and is counted); it ticks the go-live gate's required items,
 each lead signs with their own token (the service account signs its QA Lead slots as itself), the
 migration moves to rolling out and advances to 25 %, and the official OpenFeature OFREP provider
 sees about a quarter of the users on the new path."""
@@ -22,7 +22,6 @@ from standardwebhooks.webhooks import Webhook
 from checklists import gates
 from checklists.models import ChecklistTemplate
 from migrations_app.models import AuditEvent, Migration, MigrationStatus
-from migrations_app.monitoring import standard
 from migrations_app.rollout import bucketing
 from migrations_app.rollout.models import RolloutPlan
 from tests.api.conftest import make_token
@@ -96,42 +95,20 @@ def admin_names_the_roles(admin: Api, slug: str) -> None:
     assert not [role["code"] for role in roles["items"] if role["unfilled"]]
 
 
-def kpi_body(spec: standard.StandardKpi, probe_id: int) -> dict:
-    source = (
-        {"probe": probe_id, "probe_field": spec.probe_field} if spec.probe_field else {"metric": spec.metric}
-    )
-    return {
-        "name": spec.name,
-        "aggregation": spec.aggregation,
-        "direction": spec.direction,
-        "warning": spec.warning,
-        "critical": spec.critical,
-        "unit": spec.unit,
-        "window_seconds": spec.window_seconds,
-        **source,
-    }
-
-
 def pipeline_configures_monitoring(ci: Api, slug: str, template: str) -> dict:
-    """A probe, the plan's threshold KPIs and a rollback guardrail on the plan's own threshold."""
+    """A probe, then the plan's own KPIs, each with a rollback guardrail on the plan's threshold."""
     probe = ci.call(
         "POST",
         f"/migrations/{slug}/probes",
         201,
         json={"name": "Provider health", "url": "https://api.example.com/health"},
     )
-    for spec in standard.PLANS[template][1]:
-        if spec.critical is not None:  # the plan's no-data and baseline rules have no threshold
-            ci.call("POST", f"/migrations/{slug}/kpis", 201, json=kpi_body(spec, probe["id"]))
-    name, _ = PLAN_THRESHOLD[template]
-    kpi = next(k for k in ci.call("GET", f"/migrations/{slug}/kpis")["items"] if k["name"] == name)
-    ci.call(
-        "POST",
-        f"/migrations/{slug}/guardrails",
-        201,
-        json={"name": f"{name} guardrail", "kpi": kpi["id"], "action": "rollback", "consecutive": 3},
+    added = ci.call(
+        "POST", f"/migrations/{slug}/kpis/standard", json={"probe": probe["id"], "action": "rollback"}
     )
-    return kpi
+    assert added["plan"] == template and added["created"] and not added["left_out"]
+    name, _ = PLAN_THRESHOLD[template]
+    return next(kpi for kpi in added["created"] if kpi["name"] == name)
 
 
 def provider_sends_a_signed_webhook(ci: Api, slug: str) -> None:
@@ -153,6 +130,8 @@ def provider_sends_a_signed_webhook(ci: Api, slug: str) -> None:
     assert httpx.post(receipt["url"], content=body, headers=forged).status_code == 401
     counted = ci.call("GET", f"/migrations/{slug}/webhook-receipt")
     assert (counted["verified_last_hour"], counted["refused_last_hour"], counted["secret"]) == (1, 1, None)
+    watched = ci.call("POST", f"/migrations/{slug}/webhook-receipt/kpis", json={"no_data_minutes": 10})
+    assert "Webhooks received (10 min)" in watched["kpis"]
 
 
 def pipeline_ticks_the_gate(ci: Api, slug: str, gate_phases: list[str]) -> None:
@@ -209,12 +188,9 @@ def test_a_new_team_takes_each_template_to_25_percent_through_the_api_alone(
     kpi = pipeline_configures_monitoring(ci, slug, template)
     name, threshold = PLAN_THRESHOLD[template]
     assert {key: kpi[key] for key in threshold} == threshold, f"{template}: {name} {kpi}"
-    (guardrail,) = ci.call("GET", f"/migrations/{slug}/guardrails")["items"]
-    assert (guardrail["kpi"], guardrail["action"], guardrail["state"]) == (
-        kpi["id"],
-        "rollback",
-        "insufficient_data",
-    )
+    guardrails = ci.call("GET", f"/migrations/{slug}/guardrails")["items"]
+    (guardrail,) = [g for g in guardrails if g["kpi"] == kpi["id"]]
+    assert (guardrail["action"], guardrail["state"]) == ("rollback", "insufficient_data")
     provider_sends_a_signed_webhook(ci, slug)
 
     migration = Migration.objects.get(slug=slug)
@@ -234,6 +210,7 @@ def test_a_new_team_takes_each_template_to_25_percent_through_the_api_alone(
             "POST", f"/migrations/{slug}/transition", json={"to": status, "reason": "Go-live pipeline"}
         )
         assert moved["status"] == status
+    assert ci.call("GET", f"/migrations/{slug}/rollout-plan")["steps"] == [5, 25, 50, 100]
     # The soak time between steps is at least a minute (the API refuses less); the soak gate has
     # its own tests (tests/rollout), so these journeys do not wait it out.
     RolloutPlan.objects.update_or_create(migration=migration, defaults={"soak_minutes": 0})
