@@ -6,7 +6,7 @@ The job creates a migration from the built-in "Webhook service release" template
 adds the service accounts and names the people with the documented users and roles API block, the
 job ticks the required items of the go-live gate, signs the QA Lead slots as its service account,
 waits for the other leads (who sign with their own tokens), marks it ready and advances to 25 %
-(a guardrail in warning shows in its log); OFREP then sees a quarter of the users on the new path.
+(the plan's KPIs and guardrails added by the job; one in warning shows in its log); OFREP then sees a quarter of the users on the new path.
 A second run takes it to 100 %; its "Roll back on failure" step sends everyone back (OFREP sees
 0 %), and a later advance notices the rollback and fails."""
 
@@ -177,32 +177,17 @@ def github_actions(server, tmp_path, ci_token: str, oncall_token: str) -> Job:
     )
 
 
-def a_guardrail_in_warning(migration: Migration, ops_token: str, server) -> None:
-    """A threshold guardrail through the API, put in warning as the evaluator would."""
-    headers = {"Authorization": f"Bearer {ops_token}"}
-    base = f"{server.url}/api/v1/migrations/{migration.slug}"
-    kpi = httpx.post(
-        f"{base}/kpis",
-        headers=headers,
-        json={
-            "name": "API error rate",
-            "metric": "api_calls",
-            "aggregation": "error_rate",
-            "direction": "lower",
-            "warning": 2,
-            "critical": 5,
-        },
-    ).json()
-    guardrail = httpx.post(
-        f"{base}/guardrails", headers=headers, json={"name": "API errors", "kpi": kpi["id"]}
-    )
-    assert guardrail.status_code == 201, guardrail.text
-    Guardrail.objects.filter(pk=guardrail.json()["id"]).update(
+def the_plans_guardrail_turns_warning(migration: Migration) -> None:
+    """What the evaluator does after two failing evaluations (no worker runs in this test)."""
+    changed = Guardrail.objects.filter(
+        migration=migration, name="Webhook processing failures guardrail"
+    ).update(
         state=GuardrailState.WARNING,
         breach_streak=2,
         last_verdict="fail",
-        last_message="error rate 3 % above 2 %",
+        last_message="webhook failures 12 % above 10 %",
     )
+    assert changed == 1
 
 
 def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_back(
@@ -220,6 +205,10 @@ def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_ba
     )
     fast = {"SOAK_RETRY_SECONDS": "1", "WATCH_SECONDS": "1", "WATCH_INTERVAL": "0.2"}
 
+    kpis = job.run("Add the plan's own KPIs")
+    assert "added: Webhook processing failures, critical 10 %" in kpis, kpis  # the plan's "> 10%"
+    assert "needs a probe: API error rate" in kpis
+    assert "kept: Webhook processing failures" in job.run("Add the plan's own KPIs")
     assert "ticked:" in job.run("Tick the required items")
     gate = [p for p in migration.phases.all() if p.name in GATE_PHASES]
     assert all(gates.phase_status(p).items_complete for p in gate)
@@ -233,10 +222,13 @@ def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_ba
     assert "is current" in job.run("Wait for the other leads")
 
     assert "status: ready" in job.run("Mark the migration ready")
-    a_guardrail_in_warning(migration, make_token(people["ops"], name="ops laptop"), server)
+    the_plans_guardrail_turns_warning(migration)
     advanced = job.run("Advance step by step", **fast)
     assert "Traffic at 5 %" in advanced and "Traffic is at 25 %" in advanced
-    assert "::warning::API errors: warning, 2 of 5 failing: error rate 3 % above 2 %" in advanced
+    assert (
+        "::warning::Webhook processing failures guardrail: warning, 2 of 3 failing: webhook failures 12 % above 10 %"
+        in advanced
+    )
 
     quarter = expected_users(25)
     assert 0.22 < len(quarter) / len(USERS) < 0.28
