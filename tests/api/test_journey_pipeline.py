@@ -10,10 +10,13 @@ waits for the other leads (who sign with their own tokens), marks it ready and a
 A second run takes it to 100 %; its "Roll back on failure" step sends everyone back (OFREP sees
 0 %), and a later advance notices the rollback and fails."""
 
+import datetime as dt
 import os
 import re
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,6 +24,8 @@ import pytest
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 from openfeature import api as openfeature
 from openfeature.contrib.provider.ofrep import OFREPProvider
 from openfeature.evaluation_context import EvaluationContext
@@ -133,15 +138,42 @@ def admin_sets_up_the_team(job: "Job", admin_token: str, people: dict) -> Migrat
     output = job.shell(block, ADMIN_TOKEN=admin_token)
     assert "Added ci-bot (Ops)" in output and "Added ci-oncall (On-call)" in output, output
     assert "QA Lead: ci-bot" in output and "Deployment Lead: ops" in output, output
+    assert "Rollout plan: 5 %, 25 %, 50 %, 100 %, soak 60 min" in output, output
     assert "ci-bot exists already" in job.shell(block, ADMIN_TOKEN=admin_token)  # a re-run carries on
     User = get_user_model()
     people.update({name: User.objects.get(username=name) for name in ("ci-bot", "ci-oncall")})
     assert [g.name for g in people["ci-oncall"].groups.all()] == [Group.ON_CALL]
-    migration = Migration.objects.get(slug=SLUG)
-    # The soak time between steps is at least a minute in production; the soak gate has its own
-    # tests (tests/rollout), so this journey does not wait it out.
-    RolloutPlan.objects.update_or_create(migration=migration, defaults={"soak_minutes": 0})
-    return migration
+    return Migration.objects.get(slug=SLUG)
+
+
+@contextmanager
+def soak_times_pass_quickly(migration: Migration, *, after: float = 1.5):
+    """The job meets the plan's real soak time (its "Soaking" 409 and retry); a moment later this
+    thread moves the level's start back by the soak time, as if the hour had passed."""
+    stop = threading.Event()
+
+    def age_each_level_once() -> None:
+        try:
+            while not stop.wait(0.1):
+                plan = RolloutPlan.objects.get(migration=migration)
+                if plan.level_since is None:
+                    continue
+                at_level = timezone.now() - plan.level_since
+                if dt.timedelta(seconds=after) < at_level < dt.timedelta(minutes=plan.soak_minutes):
+                    passed = plan.level_since - dt.timedelta(minutes=plan.soak_minutes)
+                    RolloutPlan.objects.filter(pk=plan.pk, level_since=plan.level_since).update(
+                        level_since=passed
+                    )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=age_each_level_once, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def leads_sign_with_their_own_tokens(server, people) -> None:
@@ -203,7 +235,7 @@ def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_ba
         make_token(people["ci-bot"], name="github actions"),
         make_token(people["ci-oncall"], name="github actions rollback"),
     )
-    fast = {"SOAK_RETRY_SECONDS": "1", "WATCH_SECONDS": "1", "WATCH_INTERVAL": "0.2"}
+    fast = {"SOAK_RETRY_SECONDS": "0.5", "WATCH_SECONDS": "1", "WATCH_INTERVAL": "0.2"}
 
     kpis = job.run("Add the plan's own KPIs")
     assert "added: Webhook processing failures, critical 10 %" in kpis, kpis  # the plan's "> 10%"
@@ -223,7 +255,9 @@ def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_ba
 
     assert "status: ready" in job.run("Mark the migration ready")
     the_plans_guardrail_turns_warning(migration)
-    advanced = job.run("Advance step by step", **fast)
+    with soak_times_pass_quickly(migration):
+        advanced = job.run("Advance step by step", **fast)
+    assert "Soaking at 5 %" in advanced, advanced
     assert "Traffic at 5 %" in advanced and "Traffic is at 25 %" in advanced
     assert (
         "::warning::Webhook processing failures guardrail: warning, 2 of 3 failing: webhook failures 12 % above 10 %"
@@ -234,7 +268,8 @@ def test_the_documented_pipeline_takes_a_template_to_100_percent_and_rolls_it_ba
     assert 0.22 < len(quarter) / len(USERS) < 0.28
     wait_until(lambda: new_path_users(ofrep) == quarter, timeout=10, interval=0.3, message="OFREP at 25 %")
 
-    to_100 = job.run("Advance step by step", STOP_AT="100", **fast)
+    with soak_times_pass_quickly(migration):
+        to_100 = job.run("Advance step by step", STOP_AT="100", **fast)
     assert "Traffic at 50 %" in to_100 and "Traffic is at 100 %" in to_100
     migration.refresh_from_db()
     assert migration.status == MigrationStatus.MONITORING
