@@ -5,9 +5,18 @@ from django.apps import apps as django_apps
 from django.contrib import admin
 from django.urls import reverse
 
+from checklists.models import ChecklistTemplate
+from checklists.services import create_migration_from_template
 from migrations_app.access import Group
+from migrations_app.audit import Actor
+from migrations_app.inbound import services as inbound_services
 from migrations_app.management.commands.seed_demo import Command as SeedDemo
 from migrations_app.models import AuditEvent, Contact, ContactKind
+from migrations_app.monitoring import services as monitoring_services
+from migrations_app.monitoring import standard
+from migrations_app.rollout import tokens
+
+SYSTEM = Actor.system("tests")
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +138,30 @@ def seeded_admin(db):
     return user
 
 
+def a_migration_with_rows_in_every_table(owner):
+    """A template's checklist, a probe, the plan's KPIs and guardrails, webhook receipt, a token."""
+    migration = create_migration_from_template(
+        by=SYSTEM,
+        template=ChecklistTemplate.objects.get(slug="webhook-service-release"),
+        name="Webhook service release",
+        slug="webhooks",
+        owner=owner,
+        integration="Webhook service",
+    )
+    probe = monitoring_services.create_probe(
+        migration, by=SYSTEM, name="Health", url="https://api.example.com/h"
+    )
+    standard.add_plan_kpis(
+        migration, plan="webhook-service-release", probe=probe, action="rollback", by=SYSTEM
+    )
+    inbound_services.configure_inbound(
+        migration, by=SYSTEM, scheme="standard", enabled=True, tolerance_seconds=300
+    )
+    tokens.create_token(user=owner, name="ci", scopes="operate", by=SYSTEM)
+
+
 def test_the_seeded_admin_opens_the_changelist_of_every_registered_model(client_for, seeded_admin):
+    a_migration_with_rows_in_every_table(seeded_admin)
     client = client_for(seeded_admin)
     refused = {}
     for model in admin.site._registry:
