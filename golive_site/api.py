@@ -215,6 +215,7 @@ def unauthorized(request, exc: AuthenticationError):
 from checklists.api import router as checklist_router  # noqa: E402
 from checklists.signoffs_api import router as signoff_router  # noqa: E402
 from migrations_app.inbound.api import router as inbound_router  # noqa: E402
+from migrations_app.inbound.kpis_api import router as webhook_kpis_router  # noqa: E402
 from migrations_app.incidents.announcements_api import router as announcement_router  # noqa: E402
 from migrations_app.incidents.api import router as incident_router  # noqa: E402
 from migrations_app.incidents.settings_api import router as notification_settings_router  # noqa: E402
@@ -222,19 +223,24 @@ from migrations_app.lifecycle_api import router as lifecycle_router  # noqa: E40
 from migrations_app.monitoring.api import router as monitoring_router  # noqa: E402
 from migrations_app.monitoring.probe_api import router as probe_router  # noqa: E402
 from migrations_app.monitoring.rules_api import router as rules_router  # noqa: E402
+from migrations_app.monitoring.standard_api import router as standard_kpis_router  # noqa: E402
 from migrations_app.people.account_api import router as accounts_router  # noqa: E402
 from migrations_app.people.api import router as people_router  # noqa: E402
 from migrations_app.rollout.api import router as rollout_router  # noqa: E402
 from migrations_app.rollout.hook_api import router as hook_router  # noqa: E402
+from migrations_app.rollout.plan_api import router as plan_router  # noqa: E402
 
 for _router in (
     rollout_router,
+    plan_router,
     monitoring_router,
     probe_router,
+    standard_kpis_router,
     rules_router,
     hook_router,
     notification_settings_router,
     inbound_router,
+    webhook_kpis_router,
     lifecycle_router,
     checklist_router,
     signoff_router,

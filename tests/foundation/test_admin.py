@@ -1,6 +1,22 @@
-import pytest
+import importlib
 
+import pytest
+from django.apps import apps as django_apps
+from django.contrib import admin
+from django.urls import reverse
+
+from checklists.models import ChecklistTemplate
+from checklists.services import create_migration_from_template
+from migrations_app.access import Group
+from migrations_app.audit import Actor
+from migrations_app.inbound import services as inbound_services
+from migrations_app.management.commands.seed_demo import Command as SeedDemo
 from migrations_app.models import AuditEvent, Contact, ContactKind
+from migrations_app.monitoring import services as monitoring_services
+from migrations_app.monitoring import standard
+from migrations_app.rollout import tokens
+
+SYSTEM = Actor.system("tests")
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +116,69 @@ def test_a_contact_edit_shows_on_the_timeline_of_every_migration_it_covers(clien
         event = AuditEvent.objects.get(action="contact.updated", migration=migration)
         assert event.after["phone"] == "222"
         assert "contact.updated" in client_for(admin_user).get(f"/migrations/{migration.slug}/").text
+
+
+# --- the seeded Admin opens every model the admin registers ------------------------------------
+
+# The data migrations that give the Admin group its admin permissions, in order.
+GRANTS = [
+    ("migrations_app.migrations.0002_groups_and_permissions", "create_groups"),
+    ("checklists.migrations.0002_admin_group_permissions", "grant"),
+    ("migrations_app.migrations.0004_admin_group_views_every_admin_model", "grant"),
+]
+
+
+@pytest.fixture
+def seeded_admin(db):
+    """The `admin` account exactly as `seed_demo` makes it: Admin group and staff, no superuser."""
+    for module, function in GRANTS:  # a transactional test before this one flushed the groups
+        getattr(importlib.import_module(module), function)(django_apps, None)
+    user = SeedDemo()._user("admin", "Ada Admin", Group.ADMIN)
+    assert user.is_staff and not user.is_superuser
+    return user
+
+
+def a_migration_with_rows_in_every_table(owner):
+    """A template's checklist, a probe, the plan's KPIs and guardrails, webhook receipt, a token."""
+    migration = create_migration_from_template(
+        by=SYSTEM,
+        template=ChecklistTemplate.objects.get(slug="webhook-service-release"),
+        name="Webhook service release",
+        slug="webhooks",
+        owner=owner,
+        integration="Webhook service",
+    )
+    probe = monitoring_services.create_probe(
+        migration, by=SYSTEM, name="Health", url="https://api.example.com/h"
+    )
+    standard.add_plan_kpis(
+        migration, plan="webhook-service-release", probe=probe, action="rollback", by=SYSTEM
+    )
+    inbound_services.configure_inbound(
+        migration, by=SYSTEM, scheme="standard", enabled=True, tolerance_seconds=300
+    )
+    tokens.create_token(user=owner, name="ci", scopes="operate", by=SYSTEM)
+
+
+def test_the_seeded_admin_opens_the_changelist_of_every_registered_model(client_for, seeded_admin):
+    a_migration_with_rows_in_every_table(seeded_admin)
+    client = client_for(seeded_admin)
+    refused = {}
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        status = client.get(url).status_code
+        if status != 200:
+            refused[model._meta.label] = status
+    assert refused == {}, f"the seeded admin cannot open these changelists: {refused}"
+    assert len(admin.site._registry) > 30  # probes, KPIs, guardrails, hooks, channels... all registered
+
+
+def test_every_model_is_on_the_admin_index_the_seeded_admin_opens_from_golive(client_for, seeded_admin):
+    client = client_for(seeded_admin)
+    page = client.get("/", follow=True).text
+    assert f'href="{reverse("admin:index")}"' in page  # the one admin link golive's pages show
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    for model in admin.site._registry:
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert f'href="{changelist}"' in index.text, f"{model._meta.label} is not on the admin index"

@@ -195,6 +195,10 @@ api:remove_subscriber                   GET   405  405  405  405  405
 api:get_receipt                         GET   401  401  401  401  401
 api:put_receipt                         GET   401  401  401  401  401
 api:rotate_receipt                      GET   405  405  405  405  405
+api:get_plan                            GET   401  401  401  401  401
+api:put_plan                            GET   401  401  401  401  401
+api:add_plan_kpis                       GET   405  405  405  405  405
+api:add_webhook_kpis                    GET   405  405  405  405  405
 accounts_login                          GET   302  302  302  302  302
 favicon                                 GET   301  301  301  301  301
 migrations_app:people                   GET   302  200  200  200  200
@@ -382,6 +386,10 @@ api:remove_subscriber                   POST  405  405  405  405  405
 api:get_receipt                         POST  405  405  405  405  405
 api:put_receipt                         POST  405  405  405  405  405
 api:rotate_receipt                      POST  401  401  401  401  401
+api:get_plan                            POST  405  405  405  405  405
+api:put_plan                            POST  405  405  405  405  405
+api:add_plan_kpis                       POST  401  401  401  401  401
+api:add_webhook_kpis                    POST  401  401  401  401  401
 accounts_login                          POST  302  302  302  302  302
 favicon                                 POST  405  405  405  405  405
 migrations_app:people                   POST  405  405  405  405  405
