@@ -41,7 +41,7 @@ from migrations_app.monitoring.models import (
 # latest MAX_VALUES // SLICES values of each, so the sample spans the whole window rather than
 # its last seconds. n_new/n_old are the values tested; the message says when a window held more.
 MAX_VALUES = 5_000
-SLICES = 20
+SLICES = 10
 # Verdict rows kept per guardrail (at one evaluation per probe round, about a day at 30 s).
 HISTORY_ROWS = 3000
 COMPARABLE = {Aggregation.RATE, Aggregation.ERROR_RATE, Aggregation.MEAN, *kpis.PERCENTILES}
