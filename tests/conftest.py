@@ -8,6 +8,9 @@ import os
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import DEFAULT_DB_ALIAS
 
 from golive_site.celery import app as celery_app
 from migrations_app.access import Group
@@ -61,6 +64,23 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
         session.exitstatus = 1
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """The rows post_migrate writes (content types, permissions, the built-in templates) are back
+    before a database test: a flush that skipped post_migrate left later tests of the same worker
+    without them (seen as `Permission`/`ChecklistTemplate` DoesNotExist at setup)."""
+    if request.node.get_closest_marker("django_db") is None:
+        names = set(request.fixturenames) & DATABASE_FIXTURES
+        if not names:
+            return
+        request.getfixturevalue("transactional_db" if names - {"db"} else "db")
+    if not ContentType.objects.exists():
+        emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
 
 
 @pytest.fixture
