@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from checklists import gates
 from migrations_app import access, states
 from migrations_app.models import AuditEvent, Contact, Migration, MigrationStatus
+from migrations_app.rollout import selectors as rollout_selectors
 
 ACTIVE_STATUSES = [
     MigrationStatus.DRAFT,
@@ -80,6 +81,11 @@ def _next_step_hint(migration: Migration) -> str:
 def transitions_for(migration: Migration, user) -> list[dict]:
     """The status moves this user may make now, as buttons for the migration page."""
     moves = []
+    # Below 100 % the way forward is the next traffic step, not "Start monitoring" (golive moves
+    # to monitoring by itself at 100 %): do not offer it as the primary button.
+    stepping = (
+        migration.status == MigrationStatus.ROLLING_OUT and rollout_selectors.current_percent(migration) < 100
+    )
     for target, label in states.allowed_targets(migration.status).items():
         if target == MigrationStatus.ROLLED_BACK:
             continue  # rollback has its own red button
@@ -91,7 +97,8 @@ def transitions_for(migration: Migration, user) -> list[dict]:
                     "needs_reason": states.needs_reason(migration.status, target),
                     "destructive": target == MigrationStatus.ABORTED,
                     "overridable": target in states.GATED_STATUSES and access.can(user, "override_gate"),
-                    "forward": _is_forward(migration.status, target),
+                    "forward": _is_forward(migration.status, target)
+                    and not (stepping and target == MigrationStatus.MONITORING),
                 }
             )
     return sorted(moves, key=lambda move: not move["forward"])  # the next step first

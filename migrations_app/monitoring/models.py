@@ -305,6 +305,23 @@ class Kpi(models.Model):
         unit = self.unit if self.unit in ("", "%") else f" {self.unit}"
         return f"{sign} {self.critical:g}{unit}"
 
+    @property
+    def critical_words(self) -> str:
+        return self._level_words(self.critical)
+
+    @property
+    def warning_words(self) -> str:
+        return self._level_words(self.warning)
+
+    def _level_words(self, level: float | None) -> str:
+        """Where a level lies, as kpis.level_of reads it: “below 90 %” for a higher-is-better KPI,
+        “at or above 5 %” for a lower-is-better one (the settings table, so no sign to misread)."""
+        if level is None:
+            return ""
+        side = "below" if self.direction == Direction.HIGHER_IS_BETTER else "at or above"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{side} {level:g}{unit}"
+
 
 class GuardrailKind(models.TextChoices):
     THRESHOLD = "threshold", "KPI past its critical threshold"

@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.monitoring import cohort_room, probe_settings, selectors, services
+from migrations_app.monitoring import cohort_room, probe_settings, selectors, services, standard
 from migrations_app.monitoring.forms import ProbeForm
 from migrations_app.monitoring.models import Probe
 
@@ -30,13 +30,16 @@ def _live_context(request, migration) -> dict:
     span = _span(request)
     cohorts = cohort_room.cohort_room(migration, now=now, span=selectors.SPANS[span])
     charts = selectors.chart_figures(migration, now=now, span=selectors.SPANS[span])
+    tiles = selectors.tiles(migration, now=now)
     return {
         "migration": migration,
         "now": now,
         "span": span,
         "spans": list(selectors.SPANS),
         "poll_seconds": POLL_SECONDS,
-        "tiles": selectors.tiles(migration, now=now),
+        "tiles": tiles,
+        # No KPIs yet: offer the standard set of the plan the migration's template came from.
+        "plan": None if tiles else _template_plan(migration),
         "probes": selectors.probes_for(migration),
         "guardrails": selectors.guardrails_for(migration),
         "alerts": selectors.recent_alerts(migration),
@@ -45,6 +48,14 @@ def _live_context(request, migration) -> dict:
         "charts": {**charts, "cohorts": cohorts["figures"]},
         "can_configure": access.can(request.user, "manage_migration"),
     }
+
+
+def _template_plan(migration) -> dict | None:
+    slug = standard.template_of(migration)
+    if slug is None:
+        return None
+    name, kpis = standard.PLANS[slug]
+    return {"slug": slug, "name": name, "kpis": kpis}
 
 
 @require_GET

@@ -187,7 +187,10 @@ def traffic_panel(migration: Migration, user) -> dict:
         "instances": connected_instances(),
         "hooks": migration.rollback_hooks.filter(active=True),
         "can_change_traffic": access.can(user, "change_traffic"),
-        "can_override": access.can(user, "override_gate"),
+        # Only where an override can pass: never before "ready" or past the last step.
+        "can_override": access.can(user, "override_gate")
+        and target is not None
+        and services.hard_blocker(migration, plan, to=target) is None,
         "can_rollback": access.can(user, "rollback"),
         "is_paused": migration.status == MigrationStatus.PAUSED,
         "is_rolled_back": migration.status == MigrationStatus.ROLLED_BACK,

@@ -34,6 +34,14 @@ def _clock(value) -> str:
     return timezone.localtime(value).strftime("%H:%M")
 
 
+def _day_and_clock(value, now) -> str:
+    """The time alone today; with its day otherwise (a 24 h soak ends tomorrow at this time)."""
+    if timezone.localdate(value) == timezone.localdate(now):
+        return _clock(value)
+    local = timezone.localtime(value)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+
+
 def _locked(migration: Migration) -> tuple[Migration, RolloutPlan]:
     migration = Migration.objects.select_for_update().get(pk=migration.pk)
     RolloutPlan.objects.get_or_create(migration=migration)
@@ -83,7 +91,7 @@ def gate_blocker(migration: Migration, plan: RolloutPlan, *, to: int, now=None) 
     if ready_at is not None and now < ready_at:
         minutes = int((ready_at - now).total_seconds() // 60) + 1
         wait = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
-        return f"Soaking at {plan.percent} %: the next step may start at {_clock(ready_at)} (in {wait})."
+        return f"Soaking at {plan.percent} %: the next step may start at {_day_and_clock(ready_at, now)} (in {wait})."
     return guardrail_blocker(migration)
 
 

@@ -4,11 +4,14 @@ import importlib
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.test import Client
 
 from golive_site import demo_provider
 from migrations_app.management.commands.seed_demo import DEMO_PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import free_port
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -100,3 +103,32 @@ def docs_screenshot(page, screenshot):
         return path
 
     return take
+
+
+@pytest.fixture
+def log_in_as(page, live_server):
+    """Log a test user in: through the real login form, or (to keep a journey with five people
+    cheap: each form login checks a PBKDF2 hash) with a session made the way Django's test
+    client's force_login makes it, handed to the browser as its session cookie."""
+
+    def do_login(user, *, through_the_form: bool = False):
+        # Leave the last person's page first: every answer renews its session cookie
+        # (SESSION_SAVE_EVERY_REQUEST), so a late one would log that person back in.
+        page.goto("about:blank")
+        page.context.clear_cookies()
+        if through_the_form:
+            page.goto(f"{live_server.url}/login/")
+            page.fill("#id_username", user.username)
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/migrations/**")
+            return page
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+        )
+        return page
+
+    return do_login
