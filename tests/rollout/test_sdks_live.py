@@ -13,7 +13,7 @@ from UnleashClient import UnleashClient
 
 from migrations_app.audit import Actor
 from migrations_app.models import MigrationStatus
-from migrations_app.rollout import bucketing, services
+from migrations_app.rollout import bucketing, services, tokens
 from tests.processes import wait_until
 from tests.rollout.conftest import gunicorn, put_live
 
@@ -43,6 +43,9 @@ def ofrep(golive_server, flags_token):
 
 @pytest.fixture
 def unleash(golive_server, flags_token, tmp_path):
+    # Each of the module server's processes learns of a new token at its next token-list refresh
+    # (every tokens.CACHE_SECONDS): the SDK registers once at start, so it starts after that.
+    time.sleep(2 * tokens.CACHE_SECONDS)
     client = UnleashClient(
         url=f"{golive_server.url}/api",
         app_name="checkout",
