@@ -68,9 +68,13 @@ class ItemOut(Schema):
 
 
 class ItemFilters(Schema):
-    phase: str | None = Field(None, max_length=80, description="Phase name, e.g. Preparation.")
-    section: str | None = Field(None, max_length=120, description="Section name.")
-    owner: str | None = Field(None, max_length=150, description="Owner's user name; `none` for unowned.")
+    phase: str | None = Field(
+        None, max_length=80, pattern=TEXT_PATTERN, description="Phase name, e.g. Preparation."
+    )
+    section: str | None = Field(None, max_length=120, pattern=TEXT_PATTERN, description="Section name.")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="Owner's user name; `none` for unowned."
+    )
     done: bool | None = None
     required: bool | None = None
 
@@ -82,7 +86,9 @@ class TickIn(Schema):
 
 
 class ItemPatch(Schema):
-    owner: str | None = Field(None, max_length=150, description="User name; null clears the owner.")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="User name; null clears the owner."
+    )
     due: dt.date | None = Field(None, description="Due date; null clears it.")
 
 
@@ -90,7 +96,9 @@ class BulkIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field must not turn into "change nothing"
 
     items: list[int] = Field(min_length=1, max_length=1000, description="Item ids of this migration.")
-    owner: str | None = Field(None, max_length=150, description="Give them this owner (null clears).")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="Give them this owner (null clears)."
+    )
     due: dt.date | None = Field(None, description="Set this due date (null clears).")
     done: bool | None = Field(None, description="Tick them done (true) or reopen them (false).")
 

@@ -75,7 +75,9 @@ class IncidentIn(Schema):
 class IncidentPatch(Schema):
     status: IncidentStatus | None = None
     severity: Severity | None = None
-    commander: str | None = Field(None, max_length=150, description="User name; null clears it.")
+    commander: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="User name; null clears it."
+    )
     public_title: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
     note: str = Field("", max_length=5000, pattern=TEXT_PATTERN, description="With a status change.")
     public_update: str = Field(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,6 +22,8 @@ from migrations_app.models import Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["notifications"])
 _LINE = r"^[^\x00\r\n]*$"
+# A migration's slug as the client gives it: a NUL reached PostgreSQL in the lookup (a 500).
+_SLUG = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
 
 
 class ChannelIn(Schema):
@@ -44,7 +48,7 @@ class ChannelIn(Schema):
     )
     incidents: bool = True
     announcements: bool = True
-    migrations: list[str] = Field(
+    migrations: list[_SLUG] = Field(
         default_factory=list,
         max_length=100,
         description="Slugs of the migrations covered; empty: every migration.",
@@ -63,7 +67,7 @@ class ChannelUpdate(Schema):
     telegram_token_env: str | None = Field(None, max_length=64, pattern=_LINE)
     incidents: bool | None = None
     announcements: bool | None = None
-    migrations: list[str] | None = Field(None, max_length=100)
+    migrations: list[_SLUG] | None = Field(None, max_length=100)
 
 
 class ChannelOut(Schema):
