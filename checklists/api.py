@@ -17,7 +17,7 @@ from checklists.models import ChecklistItem, ItemState
 from checklists.selectors import Viewer
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals, within_rows
 from migrations_app.models import Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["checklists"])
@@ -154,7 +154,7 @@ def list_items(request, slug: str, filters: Query[ItemFilters]):
         items = items.filter(state__in=settled) if filters.done else items.exclude(state__in=settled)
     if filters.required is not None:
         items = items.filter(required=filters.required)
-    return items
+    return within_rows(request, items)
 
 
 @router.get(
