@@ -17,7 +17,7 @@ from checklists.models import ChecklistItem, ItemState
 from checklists.selectors import Viewer
 from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals, within_rows
 from migrations_app.models import Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["checklists"])
@@ -68,9 +68,13 @@ class ItemOut(Schema):
 
 
 class ItemFilters(Schema):
-    phase: str | None = Field(None, max_length=80, description="Phase name, e.g. Preparation.")
-    section: str | None = Field(None, max_length=120, description="Section name.")
-    owner: str | None = Field(None, max_length=150, description="Owner's user name; `none` for unowned.")
+    phase: str | None = Field(
+        None, max_length=80, pattern=TEXT_PATTERN, description="Phase name, e.g. Preparation."
+    )
+    section: str | None = Field(None, max_length=120, pattern=TEXT_PATTERN, description="Section name.")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="Owner's user name; `none` for unowned."
+    )
     done: bool | None = None
     required: bool | None = None
 
@@ -82,7 +86,9 @@ class TickIn(Schema):
 
 
 class ItemPatch(Schema):
-    owner: str | None = Field(None, max_length=150, description="User name; null clears the owner.")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="User name; null clears the owner."
+    )
     due: dt.date | None = Field(None, description="Due date; null clears it.")
 
 
@@ -90,7 +96,9 @@ class BulkIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field must not turn into "change nothing"
 
     items: list[int] = Field(min_length=1, max_length=1000, description="Item ids of this migration.")
-    owner: str | None = Field(None, max_length=150, description="Give them this owner (null clears).")
+    owner: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="Give them this owner (null clears)."
+    )
     due: dt.date | None = Field(None, description="Set this due date (null clears).")
     done: bool | None = Field(None, description="Tick them done (true) or reopen them (false).")
 
@@ -146,7 +154,7 @@ def list_items(request, slug: str, filters: Query[ItemFilters]):
         items = items.filter(state__in=settled) if filters.done else items.exclude(state__in=settled)
     if filters.required is not None:
         items = items.filter(required=filters.required)
-    return items
+    return within_rows(request, items)
 
 
 @router.get(

@@ -137,8 +137,19 @@ api = GoliveAPI(
 )
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+_WRAPPERS = ("payload", "filters")  # the view's parameter holding a schema, not a field
+
+
 def _field(loc) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "payload")]
+    """ninja's error location as the client wrote it: ("body", "payload", "expected_json", 0,
+    "path") is `expected_json.0.path`. Only the leading location and wrapper go: a field may
+    itself be called `path` or `body`."""
+    parts = [str(part) for part in loc]
+    if parts[:1] and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    if parts[:1] and parts[0] in _WRAPPERS:
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

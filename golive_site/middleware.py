@@ -128,6 +128,8 @@ class HostileInputMiddleware:
 
     - a body over the limit (declared by Content-Length) is 413 with a sentence, before anything
       reads it: JSON endpoints at GOLIVE_JSON_MAX_BYTES, pages at DATA_UPLOAD_MAX_MEMORY_SIZE;
+    - a query parameter holding a NUL character is 400 naming it: PostgreSQL text cannot hold
+      one, so every view that searched or filtered with it answered a 500;
     - a database error from a view during an outage is 503 with a readable page or JSON in the
       endpoint's shape (a 5xx also keeps the session middleware from writing to that database)."""
 
@@ -139,6 +141,10 @@ class HostileInputMiddleware:
         limit = jsonbody.max_bytes() if is_json else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
             return self._too_big(request, limit)
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            refused = _nul_in_query(request)
+            if refused is not None:
+                return refused
         return self.get_response(request)
 
     def _too_big(self, request, limit: int) -> HttpResponse:
@@ -156,6 +162,16 @@ class HostileInputMiddleware:
             "database unreachable during %s %s: %s", request.method, request.path, type(exception).__name__
         )
         return database_unavailable(request)
+
+
+def _nul_in_query(request) -> HttpResponse | None:
+    name = next((k for k, values in request.GET.lists() for v in [k, *values] if "\x00" in v), None)
+    if name is None:
+        return None
+    shown = name.replace("\x00", "") or "(unnamed)"
+    message = f"The query parameter “{shown}” contains a NUL character; nothing was done."
+    response = _json_error(request, status=400, field=shown, message=message)
+    return response or HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 DRAIN_MAX_BYTES = 16 * 1024 * 1024

@@ -45,6 +45,7 @@ def person(field: str, username: str | None, *, queryset=None):
 
 
 PAGE_QUERY = ("limit", "offset")  # what ninja's LimitOffsetPagination reads
+_LARGEST_ROW_NUMBER = 2**63 - 1  # PostgreSQL's LIMIT and OFFSET are bigint
 
 
 def only_query(request, *names: str) -> None:
@@ -56,6 +57,18 @@ def only_query(request, *names: str) -> None:
         raise ValidationError(
             {name: f"Unknown query parameter (this route takes: {known})." for name in unknown}
         )
+
+
+def within_rows(request, queryset):
+    """The queryset a paginated list returns, or none of it when the page asked for lies past
+    any row PostgreSQL can number: ninja bounds neither limit nor offset (its document allows
+    any integer), and the slice answered a 500 ("bigint out of range"). An empty page is what
+    such a page holds anyway. Lists built in Python need no help: slicing a list never fails."""
+    try:
+        end = int(request.GET.get("offset", "0")) + int(request.GET.get("limit", "0"))
+    except ValueError:
+        return queryset  # ninja has refused it already, naming it
+    return queryset.none() if end > _LARGEST_ROW_NUMBER else queryset
 
 
 def _in_utc(value: dt.datetime) -> dt.datetime:

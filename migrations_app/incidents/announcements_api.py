@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, UtcDateTime, actor, only_query, refusals
+from migrations_app.api_kit import PAGE_QUERY, UtcDateTime, actor, only_query, refusals, within_rows
 from migrations_app.incidents import announcements
 from migrations_app.incidents.models import Announcement, AnnouncementKind, AnnouncementStatus
 
@@ -118,7 +118,7 @@ def _check_window(payload: Placeholders) -> None:
 def list_announcements(request, slug: str):
     only_query(request, *PAGE_QUERY)
     migration = access.get_migration_for_user(request.auth.user, slug)
-    return Announcement.objects.filter(migration=migration).select_related("migration")
+    return within_rows(request, Announcement.objects.filter(migration=migration).select_related("migration"))
 
 
 @router.get(

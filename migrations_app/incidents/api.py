@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals
+from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals, within_rows
 from migrations_app.incidents import services
 from migrations_app.incidents.models import OPEN_STATUSES, Incident, IncidentStatus, IncidentUpdate, Severity
 
@@ -75,7 +75,9 @@ class IncidentIn(Schema):
 class IncidentPatch(Schema):
     status: IncidentStatus | None = None
     severity: Severity | None = None
-    commander: str | None = Field(None, max_length=150, description="User name; null clears it.")
+    commander: str | None = Field(
+        None, max_length=150, pattern=TEXT_PATTERN, description="User name; null clears it."
+    )
     public_title: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
     note: str = Field("", max_length=5000, pattern=TEXT_PATTERN, description="With a status change.")
     public_update: str = Field(
@@ -136,7 +138,7 @@ def list_incidents(request, slug: str, filters: Query[IncidentFilters]):
             if filters.open
             else incidents.exclude(status__in=OPEN_STATUSES)
         )
-    return incidents
+    return within_rows(request, incidents)
 
 
 @router.post(
@@ -235,7 +237,8 @@ def resolve_incident(request, incident_id: int, payload: ResolveIn):
 @paginate(LimitOffsetPagination)
 def list_incident_notes(request, incident_id: int):
     only_query(request, *PAGE_QUERY)
-    return IncidentUpdate.objects.filter(incident=_incident(request, incident_id)).order_by("at", "id")
+    notes = IncidentUpdate.objects.filter(incident=_incident(request, incident_id)).order_by("at", "id")
+    return within_rows(request, notes)
 
 
 @router.post(
