@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import TEXT_PATTERN, TokenAuth, answers
+from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
 from migrations_app.api_kit import PAGE_QUERY, UtcDateTime, actor, only_query, refusals, within_rows
 from migrations_app.incidents import announcements
@@ -106,7 +106,8 @@ def _fresh(announcement: Announcement) -> Announcement:
 
 def _check_window(payload: Placeholders) -> None:
     if payload.starts_at and payload.ends_at and payload.ends_at <= payload.starts_at:
-        raise ValidationError({"ends_at": "The maintenance must end after it starts."})
+        # Each time is valid on its own: the pair is refused as a conflict, naming ends_at (409).
+        raise Refused(409, ValidationError({"ends_at": "The maintenance must end after it starts."}))
 
 
 @router.get(
@@ -134,7 +135,7 @@ def list_announcement_proposals(request, slug: str):
 
 @router.post(
     "/migrations/{slug}/announcements",
-    response=answers({201: AnnouncementOut}, 400, 401, 403, 404),
+    response=answers({201: AnnouncementOut}, 400, 401, 403, 404, 409),
     summary="Draft an announcement from its kind's template",
 )
 def draft_announcement(request, slug: str, payload: DraftIn):
