@@ -199,12 +199,12 @@ def push_samples(request, slug: str):
     """Store a batch of samples for a migration's KPIs; guardrails on them are evaluated at once."""
     access.require(request.auth.user, "view")
     migration = get_object_or_404(Migration, slug=slug)
-    key = request.headers.get("Idempotency-Key", "")
+    key = request.headers.get("Idempotency-Key")
     try:
         if not batches.valid_key(key):
             raise BatchError("Idempotency-Key", "use 1-200 printable characters without spaces, e.g. a UUID")
         items = validate_batch(request.body)
     except BatchError as error:
         return Status(400, {"detail": [{"field": error.field, "message": error.message}]})
-    stored = services.ingest_samples(migration, items=items, idempotency_key=key)
+    stored = services.ingest_samples(migration, items=items, idempotency_key=key or "")
     return Status(202, {"stored": stored})

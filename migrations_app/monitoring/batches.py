@@ -33,8 +33,9 @@ EVALUATE_TASK = "migrations_app.monitoring.tasks.evaluate_metric_guardrails"
 _broker_down_until = 0.0
 
 
-def valid_key(value: str) -> bool:
-    return value == "" or bool(_KEY.match(value))
+def valid_key(value: str | None) -> bool:
+    """No header at all is fine; a header that is there must hold a key (an empty one is refused)."""
+    return value is None or bool(_KEY.fullmatch(value))
 
 
 def claim(migration: Migration, *, key: str, stored: int, metrics: list[str]) -> tuple[IngestBatch, bool]:

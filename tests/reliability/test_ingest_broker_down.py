@@ -78,9 +78,6 @@ def test_an_unusable_key_is_refused_naming_the_header(client, migration, ops, ke
         HTTP_AUTHORIZATION=f"Bearer {ingest_token(ops)}",
         headers={"Idempotency-Key": key.encode().decode("latin-1")},
     )
-    if key == "":  # an empty header is no key at all
-        assert response.status_code == 202
-        return
     assert response.status_code == 400
     assert response.json()["detail"][0]["field"] == "Idempotency-Key"
     assert Sample.objects.count() == 0
