@@ -8,10 +8,11 @@ import os
 
 import pytest
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Permission
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS
 
+from checklists.models import ChecklistTemplate
 from golive_site.celery import app as celery_app
 from migrations_app.access import Group
 from tests import sqlite_lane
@@ -79,7 +80,7 @@ def _reference_data(request):
         if not names:
             return
         request.getfixturevalue("transactional_db" if names - {"db"} else "db")
-    if not ContentType.objects.exists():
+    if not (Permission.objects.exists() and ChecklistTemplate.objects.exists()):
         emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
 
 

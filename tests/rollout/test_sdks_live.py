@@ -173,9 +173,12 @@ def test_the_unleash_sdk_registers_and_sends_metrics(migration, unleash):
         unleash.is_enabled(KEY, {"userId": f"user-{n}"})
     instance = wait_until(
         lambda: ClientInstance.objects.filter(
-            instance_id="checkout-test-1", last_metrics_at__isnull=False
+            instance_id="checkout-test-1",
+            last_metrics_at__isnull=False,
+            registered_at__isnull=False,
+            last_fetch_at__isnull=False,
         ).first(),
         timeout=10,
-        message="metrics from the SDK",
+        message="registration, a features fetch and metrics from the SDK",
     )
     assert instance.app_name == "checkout" and instance.registered_at and instance.last_fetch_at
