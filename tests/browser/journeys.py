@@ -11,6 +11,7 @@ from django.test import Client
 
 from golive_site import demo_provider
 from migrations_app.management.commands.seed_demo import DEMO_PASSWORD
+from tests.conftest import restore_reference_data
 from tests.factories import PASSWORD
 from tests.processes import free_port
 
@@ -29,6 +30,7 @@ def provider():
 
 def restore_groups() -> None:
     """Transactional tests flush the groups and grants the data migrations made; put them back."""
+    restore_reference_data()
     groups = importlib.import_module("migrations_app.migrations.0002_groups_and_permissions")
     checklist = importlib.import_module("checklists.migrations.0002_admin_group_permissions")
     for name in groups.GROUPS:

@@ -10,6 +10,7 @@ from migrations_app import services as migration_services
 from migrations_app.access import Group
 from migrations_app.audit import Actor
 from migrations_app.models import MigrationRoleName
+from tests.conftest import restore_reference_data
 from tests.factories import make_user
 
 TEMPLATE = "payment-gateway-go-live"
@@ -17,6 +18,7 @@ TEMPLATE = "payment-gateway-go-live"
 
 @pytest.fixture
 def template(db):
+    restore_reference_data()
     return ChecklistTemplate.objects.get(slug=TEMPLATE)
 
 
