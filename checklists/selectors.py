@@ -202,9 +202,8 @@ def migration_summary(migration: Migration) -> dict:
 
 
 def item_history(item: ChecklistItem) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type="checklists.checklistitem", object_id=str(item.pk)).order_by(
-        "-at", "-id"
-    )
+    events = AuditEvent.objects.filter(object_type="checklists.checklistitem", object_id=str(item.pk))
+    return events.select_related("actor_user").order_by("-at", "-id")
 
 
 def sheet(phase: Phase) -> dict:

@@ -34,7 +34,7 @@ def contacts_for(migration: Migration) -> QuerySet[Contact]:
 
 
 def timeline(migration: Migration) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(migration=migration).order_by("-at", "-id")
+    return AuditEvent.objects.filter(migration=migration).select_related("actor_user").order_by("-at", "-id")
 
 
 # The way a new migration goes live, one status after the other.

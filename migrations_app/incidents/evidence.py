@@ -46,7 +46,11 @@ def pack(migration: Migration, *, now: dt.datetime | None = None, charts: bool =
         "rollbacks": list(Rollback.objects.filter(migration=migration).order_by("at")),
         "announcements": list(Announcement.objects.filter(migration=migration).order_by("created_at")),
         "criteria": success.criteria(migration, now=now),
-        "events": list(AuditEvent.objects.filter(migration=migration).order_by("at", "id")[:5000]),
+        "events": list(
+            AuditEvent.objects.filter(migration=migration)
+            .select_related("actor_user")
+            .order_by("at", "id")[:5000]
+        ),
     }
 
 

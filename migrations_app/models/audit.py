@@ -1,7 +1,10 @@
 import pgtrigger
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from migrations_app.people.display import person_label
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -74,3 +77,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only: they cannot be deleted.")
+
+    @property
+    def who(self) -> str:
+        """Who acted, shown as golive shows people ("Ada Admin (ada)"); a token or rule by its label."""
+        if self.actor_kind != ActorKind.USER or self.actor_user_id is None:
+            return self.actor_label
+        try:
+            user = self.actor_user
+        except ObjectDoesNotExist:  # deleted since: the label written at the time still says who
+            return self.actor_label
+        return person_label(user) if user else self.actor_label

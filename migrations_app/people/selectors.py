@@ -38,8 +38,16 @@ def users_for_list(*, query: str = "", status: str = "active") -> QuerySet:
 
 
 def recent_account_changes(limit: int = 10) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type="auth.user").order_by("-at", "-id")[:limit]
+    return (
+        AuditEvent.objects.filter(object_type="auth.user")
+        .select_related("actor_user")
+        .order_by("-at", "-id")[:limit]
+    )
 
 
 def recent_contact_changes(limit: int = 10) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type="migrations_app.contact").order_by("-at", "-id")[:limit]
+    return (
+        AuditEvent.objects.filter(object_type="migrations_app.contact")
+        .select_related("actor_user")
+        .order_by("-at", "-id")[:limit]
+    )

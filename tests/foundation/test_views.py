@@ -150,6 +150,12 @@ def test_the_timeline_lists_changes_newest_first(client_for, pm, ops, migration)
     assert page.index("migration.status_changed") < page.index("migration.created")
 
 
+def test_the_timeline_names_people_by_full_name_and_user_name(client_for, pm, ops, migration):
+    client_for(ops).post(f"/migrations/{migration.slug}/transition/", {"to": "preparing"})
+    page = client_for(pm).get(f"/migrations/{migration.slug}/timeline/").text
+    assert "<td>Olivia Ops (ops-user)</td>" in page
+
+
 def test_the_csv_export_has_one_row_per_event_with_utc_times(client_for, pm, ops, migration):
     client_for(ops).post(
         f"/migrations/{migration.slug}/transition/", {"to": "preparing"}, REMOTE_ADDR="198.51.100.7"
