@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from bench import data
 from bench.harness import Bench, Row, free_port
-from migrations_app.monitoring import services
+from migrations_app.monitoring import tasks
 from migrations_app.monitoring.models import Probe, ProbeResult
 from migrations_app.monitoring.probing.kinds import CONCURRENCY
 from migrations_app.monitoring.tasks import BATCH_SIZE
@@ -138,9 +138,9 @@ def _dispatch_and_wait(migration_id: int, count: int, *, timeout: float) -> tupl
     """Seconds beat's dispatch took, and seconds from its commit (which enqueues the batches)
     until every run has its result row."""
     started = time.perf_counter()
-    runs = services.dispatch_due_probes()
+    runs = tasks.dispatch_due_probes()  # beat's task, called in-process: claims and enqueues
     dispatched = time.perf_counter()
-    assert len(runs) == count, f"dispatched {len(runs)} runs for {count} probes"
+    assert runs == count, f"dispatched {runs} runs for {count} probes"
     deadline = time.monotonic() + timeout
     while ProbeResult.objects.filter(migration_id=migration_id).count() < count:
         if time.monotonic() > deadline:

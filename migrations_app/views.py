@@ -18,7 +18,7 @@ from migrations_app.audit import Actor
 from migrations_app.forms import MigrationForm, TransitionForm
 from migrations_app.models import MigrationStatus
 from migrations_app.people import roles
-from migrations_app.rollout import services as rollout_services
+from migrations_app.rollout import gates as rollout_gates
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -99,7 +99,7 @@ def _detail_context(request, migration, **extra):
         "transitions": selectors.transitions_for(migration, request.user),
         "path": selectors.go_live_path(migration),
         "head_rollback": access.can(request.user, "rollback")
-        and rollout_services.rollback_blocker(migration) is None
+        and rollout_gates.rollback_blocker(migration) is None
         and migration.status != MigrationStatus.ROLLED_BACK,
         "recent_events": selectors.timeline(migration)[:8],
         **extra,

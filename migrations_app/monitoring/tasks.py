@@ -7,6 +7,7 @@ import gc
 import os
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from migrations_app.models import Migration
@@ -19,7 +20,10 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result
 @shared_task(**TASK_OPTIONS)
 def dispatch_due_probes() -> int:
     """Beat calls this every second or so; it enqueues one run per due probe."""
-    return len(services.dispatch_due_probes())
+    runs = services.dispatch_due_probes()
+    # The claim is committed by now, unless a caller's transaction holds it: then on its commit.
+    transaction.on_commit(lambda: enqueue_runs(runs))
+    return len(runs)
 
 
 # Runs travel in batches: one message per batch instead of per probe, the batch's HTTP calls

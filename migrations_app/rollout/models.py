@@ -1,6 +1,7 @@
 """Traffic plans, rollbacks, the outbox, API tokens and connected SDK instances."""
 
 import base64
+import datetime as dt
 import secrets
 import uuid
 
@@ -44,6 +45,12 @@ class RolloutPlan(models.Model):
 
     def next_step(self) -> int | None:
         return next((step for step in self.steps if step > self.percent), None)
+
+    def next_step_at(self) -> dt.datetime | None:
+        """When the soak at this level is over (None at 0 %, or before traffic first moved)."""
+        if self.percent == 0 or self.level_since is None:
+            return None
+        return self.level_since + dt.timedelta(minutes=self.soak_minutes)
 
 
 class TrafficChangeKind(models.TextChoices):

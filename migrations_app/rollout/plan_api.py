@@ -52,7 +52,7 @@ def _out(plan: RolloutPlan) -> dict:
         "percent": plan.percent,
         "level_since": plan.level_since,
         "next_step": plan.next_step(),
-        "next_step_at": selectors.next_step_at(plan),
+        "next_step_at": plan.next_step_at(),
     }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from migrations_app import access
 from migrations_app.models import Migration, MigrationStatus
+from migrations_app.rollout import gates
 from migrations_app.rollout.models import (
     ClientInstance,
     OutboxMessage,
@@ -137,12 +138,6 @@ def flag_snapshot() -> FlagSnapshot:
     return snapshot_cache.get()
 
 
-def next_step_at(plan: RolloutPlan) -> dt.datetime | None:
-    if plan.percent == 0 or plan.level_since is None:
-        return None
-    return plan.level_since + dt.timedelta(minutes=plan.soak_minutes)
-
-
 def connected_instances(*, within_hours: int = 24):
     since = timezone.now() - dt.timedelta(hours=within_hours)
     return ClientInstance.objects.filter(last_fetch_at__gte=since).order_by("-last_fetch_at")[:20]
@@ -165,24 +160,22 @@ def panel_version(migration: Migration) -> str:
 
 def traffic_panel(migration: Migration, user) -> dict:
     """Everything the traffic panel shows, for this user."""
-    from migrations_app.rollout import services  # gates live with the writes that enforce them
-
     plan = plan_for(migration)
     rollback = active_rollback(migration)
     target = plan.next_step()
-    blocker = services.advance_blocker(migration, plan, to=target) if target is not None else None
+    blocker = gates.advance_blocker(migration, plan, to=target) if target is not None else None
     return {
         "plan": plan,
         "percent": effective_percent(migration.status, plan.percent),
         "next_step": target,
-        "next_step_at": next_step_at(plan),
+        "next_step_at": plan.next_step_at(),
         "advance_blocker": blocker,
         "lower_steps": [step for step in [0, *plan.steps] if step < plan.percent],
         "history": TrafficChange.objects.filter(migration=migration)[:10],
         "rollback": rollback,
         "rollback_steps": list(rollback.steps.all()) if rollback else [],
         "last_rollback": rollback or Rollback.objects.filter(migration=migration).first(),
-        "rollback_blocker": services.rollback_blocker(migration),
+        "rollback_blocker": gates.rollback_blocker(migration),
         "deliveries": OutboxMessage.objects.filter(migration=migration)[:10],
         "instances": connected_instances(),
         "hooks": migration.rollback_hooks.filter(active=True),
@@ -190,7 +183,7 @@ def traffic_panel(migration: Migration, user) -> dict:
         # Only where an override can pass: never before "ready" or past the last step.
         "can_override": access.can(user, "override_gate")
         and target is not None
-        and services.hard_blocker(migration, plan, to=target) is None,
+        and gates.hard_blocker(migration, plan, to=target) is None,
         "can_rollback": access.can(user, "rollback"),
         "is_paused": migration.status == MigrationStatus.PAUSED,
         "is_rolled_back": migration.status == MigrationStatus.ROLLED_BACK,

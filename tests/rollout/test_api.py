@@ -6,7 +6,7 @@ import re
 import pytest
 
 from migrations_app.models import AuditEvent, Migration, MigrationStatus
-from migrations_app.rollout import services
+from migrations_app.rollout import gates
 from migrations_app.rollout.models import Rollback
 from migrations_app.rollout.selectors import current_percent
 from tests.rollout.conftest import make_ready
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def open_gates(monkeypatch):
-    monkeypatch.setattr(services, "go_live_gate_blocker", lambda migration: None)
-    monkeypatch.setattr(services, "guardrail_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "go_live_gate_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "guardrail_blocker", lambda migration: None)
 
 
 def call(client, method, path, token, body=None):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from migrations_app.audit import Actor
 from migrations_app.incidents.models import Incident
 from migrations_app.models import AuditEvent, Contact, MigrationRole, MigrationStatus
-from migrations_app.rollout import services
+from migrations_app.rollout import gates, services
 from migrations_app.rollout.models import (
     PLAYBOOK,
     OutboxMessage,
@@ -31,8 +31,8 @@ def _by(user):
 @pytest.fixture(autouse=True)
 def open_gates(monkeypatch):
     """The checklist gate is tested by its own app; here it is open unless a test closes it."""
-    monkeypatch.setattr(services, "go_live_gate_blocker", lambda migration: None)
-    monkeypatch.setattr(services, "guardrail_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "go_live_gate_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "guardrail_blocker", lambda migration: None)
 
 
 def _soak_done(migration):
@@ -85,7 +85,7 @@ def test_it_treats_a_repeat_as_a_no_op(migration, ops):
 def test_it_refuses_when_a_gate_blocks_and_an_override_needs_a_reason(
     migration, admin_user, monkeypatch, gate
 ):
-    monkeypatch.setattr(services, gate, lambda m: "Testing is not signed off.")
+    monkeypatch.setattr(gates, gate, lambda m: "Testing is not signed off.")
     migration = make_ready(migration)
     with pytest.raises(ValidationError, match="Testing is not signed off"):
         services.set_traffic(migration, to=5, by=_by(admin_user))

@@ -4,7 +4,7 @@ import pytest
 
 from migrations_app.audit import Actor
 from migrations_app.models import AuditEvent, MigrationStatus
-from migrations_app.rollout import services
+from migrations_app.rollout import gates, services
 from migrations_app.rollout.models import Rollback, RolloutPlan, TrafficChange
 from migrations_app.rollout.selectors import current_percent
 from tests.rollout.conftest import make_ready, put_live
@@ -15,8 +15,8 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture(autouse=True)
 def open_gates(monkeypatch):
-    monkeypatch.setattr(services, "go_live_gate_blocker", lambda migration: None)
-    monkeypatch.setattr(services, "guardrail_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "go_live_gate_blocker", lambda migration: None)
+    monkeypatch.setattr(gates, "guardrail_blocker", lambda migration: None)
 
 
 def test_the_migration_page_shows_the_traffic_panel_and_the_red_button(client_for, oncall, live_migration):
@@ -33,9 +33,7 @@ def test_ops_do_not_get_the_rollback_button(client_for, ops, live_migration):
 
 
 def test_the_advance_button_is_disabled_and_says_why(client_for, ops, migration, monkeypatch):
-    monkeypatch.setattr(
-        services, "go_live_gate_blocker", lambda m: "Testing is not signed off by the QA Lead."
-    )
+    monkeypatch.setattr(gates, "go_live_gate_blocker", lambda m: "Testing is not signed off by the QA Lead.")
     make_ready(migration)
     html = client_for(ops).get("/migrations/card-payments/").content.decode()
     assert "Advance to 5 %" in html and "Not yet: Testing is not signed off by the QA Lead." in html
