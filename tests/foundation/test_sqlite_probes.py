@@ -52,10 +52,11 @@ for n in range(3):
         migration=migration, name=f"health {n}", url=f"http://127.0.0.1:{server.server_port}/health",
         interval_seconds=60, next_due_at=timezone.now(),
     )
-runs = services.dispatch_due_probes()  # eager Celery: the batch runs on the spot
-tasks.run_probes(runs=[list(run) for run in runs])  # a redelivered batch
+dispatched = tasks.dispatch_due_probes()  # beat's task; eager Celery: the batch runs on the spot
+runs = [[pid, due.isoformat()] for pid, due in ProbeResult.objects.values_list("probe_id", "due_at")]
+tasks.run_probes(runs=runs)  # the same batch redelivered
 print(json.dumps({
-    "dispatched": len(runs),
+    "dispatched": dispatched,
     "dispatched_again": len(services.dispatch_due_probes()),
     "results": sorted(ProbeResult.objects.values_list("outcome", flat=True)),
     "streaks": sorted(Probe.objects.values_list("consecutive_passes", "last_outcome")),
