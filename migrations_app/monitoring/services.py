@@ -16,7 +16,7 @@ from django.utils import timezone
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
-from migrations_app.monitoring import batches, canary, kpis, pausing
+from migrations_app.monitoring import batches, canary, kpis, pausing, tasks
 from migrations_app.monitoring import guardrails as rules
 from migrations_app.monitoring.cohorts import assign_cohorts
 from migrations_app.monitoring.models import (
@@ -35,6 +35,10 @@ from migrations_app.monitoring.models import (
     Sample,
 )
 from migrations_app.monitoring.probing.kinds import Outcome as RunOutcome
+from migrations_app.rollout import outbox
+from migrations_app.rollout import services as rollout
+from migrations_app.rollout.selectors import current_percent, flag_snapshot
+from migrations_app.rollout.services import on_call_addresses
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,6 @@ PROBE_FIELDS = [
 
 
 def traffic_percent(migration: Migration) -> int:
-    from migrations_app.rollout.selectors import current_percent
 
     return current_percent(migration)
 
@@ -108,7 +111,6 @@ def dispatch_due_probes(*, now: dt.datetime | None = None, limit: int = 5000) ->
     The slot time (`due_at`) names the run, so a redelivered or doubly dispatched task stores
     nothing new (results are unique per probe and slot). A dispatcher that fell behind skips
     the missed slots instead of sending a burst."""
-    from migrations_app.monitoring import tasks
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -243,7 +245,6 @@ def _after_result(
 def tagging_percent(migration: Migration) -> int:
     """The traffic level to tag data with, from the rollout app's in-process flag snapshot
     (no query per result; a change reaches it within a second)."""
-    from migrations_app.rollout.selectors import flag_snapshot
 
     state = flag_snapshot().get(migration.slug)
     return state.percent if state else 0
@@ -613,7 +614,6 @@ def _act(guardrail: Guardrail, action: str, message: str, now: dt.datetime) -> N
 
 def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
     """The same rollback as the button, with the guardrail as the actor and the samples as evidence."""
-    from migrations_app.rollout import services as rollout
 
     migration = Migration.objects.get(pk=guardrail.migration_id)
     if traffic_percent(migration) == 0 or rollout.rollback_blocker(migration):
@@ -690,8 +690,6 @@ def breach_evidence(guardrail: Guardrail, now: dt.datetime, *, limit: int = 50) 
 
 def send_alert(migration: Migration, *, key: str, level: str, message: str) -> Alert | None:
     """Notify the on-call by e-mail and the migration's webhooks, at most once per key and period."""
-    from migrations_app.rollout import outbox
-    from migrations_app.rollout.services import on_call_addresses
 
     period = dt.timedelta(seconds=settings.GOLIVE_ALERT_DEDUPE_SECONDS)
     now = timezone.now()

@@ -25,6 +25,7 @@ from migrations_app.rollout.models import (
     TrafficChangeKind,
 )
 from migrations_app.rollout.selectors import active_rollback, next_step_at, snapshot_cache
+from migrations_app.services import transition_migration
 
 S = MigrationStatus
 ROLLBACK_FROM = {S.ROLLING_OUT, S.MONITORING, S.PAUSED}
@@ -163,7 +164,6 @@ def set_traffic(
 
 
 def _transition(migration: Migration, to: str, by: Actor, reason: str, override: bool = False) -> Migration:
-    from migrations_app.services import transition_migration
 
     return transition_migration(migration, to=to, by=by, reason=reason, override=override)
 
