@@ -15,9 +15,19 @@ from pydantic import ConfigDict
 from checklists import selectors, services
 from checklists.models import ChecklistItem, ItemState
 from checklists.selectors import Viewer
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals, within_rows
+from migrations_app.api_kit import (
+    PAGE_QUERY,
+    TEXT_PATTERN,
+    Refused,
+    TokenAuth,
+    actor,
+    answers,
+    only_query,
+    person,
+    refusals,
+    within_rows,
+)
 from migrations_app.models import Migration
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["checklists"])

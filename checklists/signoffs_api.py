@@ -18,9 +18,17 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from checklists import gates, services
 from checklists.models import SignOff
 from checklists.selectors import Viewer
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, refusals
+from migrations_app.api_kit import (
+    PAGE_QUERY,
+    TEXT_PATTERN,
+    Refused,
+    TokenAuth,
+    actor,
+    answers,
+    only_query,
+    refusals,
+)
 from migrations_app.models import Migration, MigrationRoleName, Phase
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["sign-offs"])

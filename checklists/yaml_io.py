@@ -25,6 +25,7 @@ from checklists.models import (
     TemplateRecurring,
     TemplateSection,
 )
+from checklists.services import default_signoff_roles
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import SLUG_VALIDATOR, MigrationRoleName, PhaseKind
@@ -274,8 +275,6 @@ def save_template(
     for p, phase_data in enumerate(data["phases"], start=1):
         roles = phase_data["signoff_roles"]
         if roles is None:
-            from checklists.services import default_signoff_roles
-
             roles = default_signoff_roles(phase_data["kind"], before_deployment=p - 1 < first_deployment)
         phase = TemplatePhase.objects.create(
             template=template,

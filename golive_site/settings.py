@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "golive_site.error_pages.StrangerErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "golive_site.middleware.RequestContextMiddleware",
+    "migrations_app.request_context.RequestContextMiddleware",
     "golive_site.middleware.HostileInputMiddleware",  # 413 before a body is read; 503 in an outage
     "golive_site.login_throttle.LoginThrottleMiddleware",  # password spraying, per address
     "golive_site.middleware.SessionMiddleware",  # Django's, leaving error answers alone

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import models
 
-from golive_site.middleware import current_request_context
 from migrations_app.models import ActorKind, AuditEvent, Migration
+from migrations_app.request_context import current_request_context
 
 
 @dataclass(frozen=True)

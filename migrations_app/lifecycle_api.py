@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from ninja import Field, Router, Schema
 
-from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access, services, states
-from migrations_app.api_kit import actor, refusals
+from migrations_app.api_kit import TEXT_PATTERN, TokenAuth, actor, answers, refusals
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.api import MigrationOut, _out

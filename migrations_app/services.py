@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from checklists import gates  # checklists builds on this module
 from migrations_app import audit, states
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationRole, MigrationStatus, Phase, PhaseKind
@@ -148,7 +149,6 @@ GATED_STATUSES = states.GATED_STATUSES
 
 
 def _gate_blocker(migration: Migration, to: str) -> str | None:
-    from checklists import gates  # checklists builds on this module
 
     if to in GATED_STATUSES:
         return gates.go_live_gate_blocker(migration)

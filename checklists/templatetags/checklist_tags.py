@@ -1,6 +1,7 @@
 from django import template
 
 from checklists import selectors
+from migrations_app.models import MigrationRoleName
 
 register = template.Library()
 
@@ -13,6 +14,5 @@ def checklist_summary(migration) -> dict:
 
 @register.filter
 def role_label(role: str) -> str:
-    from migrations_app.models import MigrationRoleName
 
     return MigrationRoleName(role).label if role in MigrationRoleName.values else role

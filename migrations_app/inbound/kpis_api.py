@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from golive_site.api import TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_kit import TokenAuth, answers
 from migrations_app.audit import Actor
 from migrations_app.inbound import kpis
 from migrations_app.models import Migration

@@ -11,9 +11,19 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, UtcDateTime, actor, only_query, refusals, within_rows
+from migrations_app.api_kit import (
+    PAGE_QUERY,
+    TEXT_PATTERN,
+    Refused,
+    TokenAuth,
+    UtcDateTime,
+    actor,
+    answers,
+    only_query,
+    refusals,
+    within_rows,
+)
 from migrations_app.incidents import announcements
 from migrations_app.incidents.models import Announcement, AnnouncementKind, AnnouncementStatus
 

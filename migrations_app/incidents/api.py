@@ -9,9 +9,18 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import TEXT_PATTERN, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, actor, only_query, person, refusals, within_rows
+from migrations_app.api_kit import (
+    PAGE_QUERY,
+    TEXT_PATTERN,
+    TokenAuth,
+    actor,
+    answers,
+    only_query,
+    person,
+    refusals,
+    within_rows,
+)
 from migrations_app.incidents import services
 from migrations_app.incidents.models import OPEN_STATUSES, Incident, IncidentStatus, IncidentUpdate, Severity
 

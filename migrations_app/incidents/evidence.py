@@ -7,18 +7,18 @@ import io
 
 from django.utils import timezone
 
+from checklists.models import ChecklistItem, SignOff
 from migrations_app import csv_export
 from migrations_app.incidents import selectors, success
 from migrations_app.incidents.models import Announcement, Incident
 from migrations_app.models import AuditEvent, Migration
+from migrations_app.monitoring import selectors as monitoring
+from migrations_app.rollout.models import Rollback, TrafficChange
 
 MAX_SPAN = dt.timedelta(days=90)
 
 
 def pack(migration: Migration, *, now: dt.datetime | None = None, charts: bool = True) -> dict:
-    from checklists.models import ChecklistItem, SignOff
-    from migrations_app.monitoring import selectors as monitoring
-    from migrations_app.rollout.models import Rollback, TrafficChange
 
     now = now or timezone.now()
     span = min(max(now - migration.created_at, dt.timedelta(hours=1)), MAX_SPAN)

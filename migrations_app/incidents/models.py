@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from migrations_app.outbound import validate_outbound_url
+from migrations_app.rollout.models import new_webhook_secret
 
 
 class Severity(models.TextChoices):
@@ -121,7 +122,6 @@ class ChannelKind(models.TextChoices):
 
 
 def _new_secret() -> str:
-    from migrations_app.rollout.models import new_webhook_secret
 
     return new_webhook_secret()
 

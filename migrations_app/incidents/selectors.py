@@ -22,6 +22,8 @@ from migrations_app.incidents.models import (
     StatusPage,
 )
 from migrations_app.models import AuditEvent, Contact, Migration, MigrationRole
+from migrations_app.monitoring.models import Outcome, Probe, ProbeResult
+from migrations_app.rollout.models import OutboxMessage, RollbackHook
 
 TIMELINE_LEAD_IN = dt.timedelta(minutes=5)
 
@@ -88,8 +90,6 @@ def timeline(incident: Incident, *, now: dt.datetime | None = None) -> list[dict
     """Everything that happened to the migration while the incident ran, oldest first: audit
     events (traffic, guardrails, rollbacks, notifications, status), probe failures, outbox
     deliveries and the incident's own notes."""
-    from migrations_app.monitoring.models import Outcome, ProbeResult
-    from migrations_app.rollout.models import OutboxMessage
 
     since = min(incident.started_at or incident.opened_at, incident.opened_at) - TIMELINE_LEAD_IN
     until = incident.resolved_at + TIMELINE_LEAD_IN if incident.resolved_at else (now or timezone.now())
@@ -206,8 +206,6 @@ def summary(migration: Migration) -> dict:
 def sensitive_strings(migration: Migration) -> list[str]:
     """Everything of the migration that must never appear publicly: people's names and
     addresses, contacts, probe URLs and hosts, secret references."""
-    from migrations_app.monitoring.models import Probe
-    from migrations_app.rollout.models import RollbackHook
 
     values: set[str] = set()
     users = get_user_model().objects.filter(

@@ -21,7 +21,8 @@ from migrations_app.incidents.models import (
     IncidentUpdate,
     Severity,
 )
-from migrations_app.models import Migration
+from migrations_app.models import AuditEvent, Migration
+from migrations_app.monitoring.models import Guardrail, GuardrailAction, ProbeResult, Sample
 
 SNAPSHOT_WINDOW = dt.timedelta(hours=1)
 SNAPSHOT_MAX_ROWS = 5000
@@ -33,7 +34,6 @@ def _jsonable(value):
 
 def evidence_snapshot(migration: Migration, *, now: dt.datetime) -> dict:
     """The last hour of probe results, KPI samples and guardrail states, as JSON."""
-    from migrations_app.monitoring.models import Guardrail, ProbeResult, Sample
 
     since = now - SNAPSHOT_WINDOW
     results = list(
@@ -336,7 +336,6 @@ def save_postmortem(
 def open_for_fired_guardrails() -> int:
     """The beat's sweep: an alert-only or pausing guardrail that fired opens (or joins) a SEV3
     incident, once per firing. Roll-back guardrails need no sweep: their rollback opens the incident."""
-    from migrations_app.monitoring.models import Guardrail, GuardrailAction
 
     opened = 0
     fired = Guardrail.objects.filter(
@@ -361,8 +360,6 @@ def _has_evidence_key(migration: Migration, key: str) -> bool:
 
 @transaction.atomic
 def _open_for_guardrail(pk: int) -> int:
-    from migrations_app.models import AuditEvent
-    from migrations_app.monitoring.models import Guardrail
 
     guardrail = (
         Guardrail.objects.select_for_update().select_related("migration").filter(pk=pk, fired=True).first()

@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from migrations_app.incidents.models import Incident
 from migrations_app.models import Migration
+from migrations_app.monitoring.kpis import Percentile
+from migrations_app.monitoring.models import Outcome, ProbeKind, ProbeResult, Sample
+from migrations_app.rollout.models import Rollback
 
 TARGETS = {
     "success_rate": 99.5,  # % of checks and requests that succeeded
@@ -43,7 +46,6 @@ def _row(
 
 
 def _probe_counts(migration: Migration) -> dict:
-    from migrations_app.monitoring.models import Outcome, ProbeKind, ProbeResult, Sample
 
     results = ProbeResult.objects.filter(migration=migration, traffic_percent__gt=0)
     probe = results.aggregate(
@@ -60,8 +62,6 @@ def _probe_counts(migration: Migration) -> dict:
     )
     answered = results.exclude(outcome=Outcome.ERROR)
     if connection.vendor == "postgresql":
-        from migrations_app.monitoring.kpis import Percentile
-
         latency = answered.aggregate(p95=Percentile("latency_ms", 0.95))["p95"]
     else:
         latency = _p95_in_python(
@@ -152,7 +152,6 @@ def _worst(values: list[float]) -> float | None:
 
 
 def _incident_rows(migration: Migration, *, now: dt.datetime) -> list[dict]:
-    from migrations_app.rollout.models import Rollback
 
     recoveries = []
     for rollback in Rollback.objects.filter(migration=migration).select_related("incident"):

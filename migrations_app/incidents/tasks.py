@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from migrations_app.incidents import announcements, escalation
+from migrations_app.incidents import announcements, escalation, services
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -17,6 +17,5 @@ def send_due_announcements() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def open_for_fired_guardrails() -> int:
-    from migrations_app.incidents import services
 
     return services.open_for_fired_guardrails()

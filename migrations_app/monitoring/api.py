@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Router, Schema, Status
 
-from golive_site.api import TokenAuth, answers
 from migrations_app import access, jsonbody
+from migrations_app.api_kit import TokenAuth, answers
 from migrations_app.models import Migration
 from migrations_app.monitoring import batches, services
 from migrations_app.monitoring.models import METRIC_VALIDATOR
@@ -182,7 +182,7 @@ def _path(item: dict, where: str) -> dict:
 
 
 def validate_batch(body: bytes) -> list[dict]:
-    document = jsonbody.parse(body, empty=[])  # a refused body answers 400/413 (golive_site.api)
+    document = jsonbody.parse(body, empty=[])  # a refused body answers 400/413 (migrations_app.api_kit)
     items = document.get("samples") if isinstance(document, dict) else document
     if not isinstance(items, list) or not items:
         raise BatchError("samples", "send a non-empty list of samples")

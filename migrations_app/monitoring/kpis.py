@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import TruncMinute
 
 from migrations_app.monitoring.models import (
     Aggregation,
@@ -254,7 +255,6 @@ def bucket_expression(field: str, width: dt.timedelta, origin: dt.datetime):
             function="date_bin",
             output_field=models.DateTimeField(),
         )
-    from django.db.models.functions import TruncMinute
 
     return TruncMinute(field)
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, Max, Q
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils import timezone
 
 from migrations_app.models import Migration
@@ -23,6 +24,7 @@ from migrations_app.monitoring.models import (
     Rollup,
     Sample,
 )
+from migrations_app.rollout.models import TrafficChange, TrafficChangeKind
 
 SPANS = {
     "15m": dt.timedelta(minutes=15),
@@ -144,7 +146,6 @@ def guardrails_for(migration: Migration) -> list[dict]:
 
 def markers(migration: Migration, *, since: dt.datetime) -> list[dict]:
     """Traffic steps and rollbacks to mark on the charts (from the rollout app's history)."""
-    from migrations_app.rollout.models import TrafficChange, TrafficChangeKind
 
     out = []
     for change in TrafficChange.objects.filter(migration=migration, at__gte=since).order_by("at")[:50]:
@@ -199,7 +200,6 @@ EPOCH = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # bucket boundaries are whole wi
 
 def _chart_buckets(migration, *, metrics, since, now, width) -> dict:
     """{(0, probe_id | 1, metric, bucket start): (good, bad, p95 latency or None)} in [since, now]."""
-    from django.db import connection
 
     finished = _floor(now - FINISHED_AFTER, width)
     if connection.vendor != "postgresql" or finished <= since:
@@ -290,13 +290,11 @@ def _add_rollups(migration, *, since, width, names, latency, success) -> None:
 
 
 def _sum(field):
-    from django.db.models import Sum
 
     return Sum(field)
 
 
 def _latency_aggregate():
-    from django.db import connection
 
     if connection.vendor == "postgresql":
         return kpis.Percentile("latency_ms", 0.95)

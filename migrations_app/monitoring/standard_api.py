@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from golive_site.api import Refused, TokenAuth, answers
 from migrations_app import access
+from migrations_app.api_kit import Refused, TokenAuth, answers
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.monitoring import standard

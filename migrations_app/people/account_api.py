@@ -13,9 +13,8 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import TEXT_PATTERN, TokenAuth, answers, conflicts
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, only_query
+from migrations_app.api_kit import PAGE_QUERY, TEXT_PATTERN, TokenAuth, answers, conflicts, only_query
 from migrations_app.audit import Actor
 from migrations_app.people import accounts, selectors
 from migrations_app.people.display import person_label

@@ -11,9 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, only_query
+from migrations_app.api_kit import PAGE_QUERY, TEXT_PATTERN, Refused, TokenAuth, answers, only_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationRoleName
 from migrations_app.people import roles

@@ -11,8 +11,8 @@ from ninja.responses import Status
 
 from checklists.models import ChecklistTemplate
 from checklists.services import create_migration_from_template
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers, conflicts
 from migrations_app import access
+from migrations_app.api_kit import TEXT_PATTERN, Refused, TokenAuth, answers, conflicts
 from migrations_app.audit import Actor
 from migrations_app.models import SLUG_VALIDATOR, Migration
 from migrations_app.monitoring.pausing import pause_details

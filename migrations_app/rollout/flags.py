@@ -16,6 +16,7 @@ from csp.decorators import csp_exempt
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -274,7 +275,6 @@ def _upsert_instance(app: str, instance: str, **fields) -> None:
 
 
 def _parse_time(value):
-    from django.utils.dateparse import parse_datetime
 
     try:
         return parse_datetime(value) if isinstance(value, str) else None

@@ -10,9 +10,8 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
-from golive_site.api import TEXT_PATTERN, Refused, TokenAuth, answers
 from migrations_app import access
-from migrations_app.api_kit import PAGE_QUERY, only_query
+from migrations_app.api_kit import PAGE_QUERY, TEXT_PATTERN, Refused, TokenAuth, answers, only_query
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.rollout import hooks

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
@@ -92,16 +93,31 @@ def enqueue_channel(
     )
 
 
+# The plug-in seam (docs/architecture.md): who sends each kind of row, and the Celery task that
+# delivers one row now. The outbox knows neither the apps that use it nor its own task module;
+# each registers itself from its AppConfig.ready, as healthchecks' transports are a table of kinds.
+Sender = Callable[[OutboxMessage], None]
+SENDERS: dict[str, Sender] = {}
+_delivery_task = None
+
+
+def register_sender(kind: str, send: Sender) -> None:
+    SENDERS[kind] = send
+
+
+def use_delivery_task(task) -> None:
+    global _delivery_task
+    _delivery_task = task
+
+
 def publish(message_ids: list) -> bool:
     """Ask a worker to deliver now. Never raises: the dispatcher is the safety net."""
     global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if time.monotonic() < _broker_down_until or _delivery_task is None:
         return False
-    from migrations_app.rollout.tasks import deliver_outbox_message
-
     try:
         for message_id in message_ids:
-            deliver_outbox_message.apply_async(kwargs={"message_id": str(message_id)}, retry=False)
+            _delivery_task.apply_async(kwargs={"message_id": str(message_id)}, retry=False)
     except Exception as error:  # broker down or unreachable: the row is committed, dispatcher delivers later
         _broker_down_until = time.monotonic() + BROKER_QUIET_SECONDS
         log.warning("outbox: could not publish %s (%s); the dispatcher will deliver it", message_ids, error)
@@ -144,14 +160,7 @@ def deliver(message_id) -> str | None:
         return None
     attempts = message.attempts + 1
     try:
-        if message.kind == OutboxKind.WEBHOOK:
-            webhooks.send(message)
-        elif message.kind == OutboxKind.CHANNEL:
-            from migrations_app.incidents import channels
-
-            channels.deliver(message)
-        else:
-            _send_email(message)
+        SENDERS[message.kind](message)
     except Exception as error:
         failed = attempts >= MAX_ATTEMPTS
         OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(
@@ -176,6 +185,10 @@ def deliver(message_id) -> str | None:
 def _send_email(message: OutboxMessage) -> None:
     recipients = [address for address in message.target.split(",") if address]
     send_mail(message.payload["subject"], message.payload["body"], None, recipients, fail_silently=False)
+
+
+register_sender(OutboxKind.WEBHOOK, webhooks.send)
+register_sender(OutboxKind.EMAIL, _send_email)
 
 
 def dispatch_due(limit: int = 100) -> int:

@@ -10,8 +10,8 @@ from typing import Annotated
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from golive_site.api import TokenAuth, answers, conflicts
 from migrations_app import access
+from migrations_app.api_kit import TokenAuth, answers, conflicts
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.rollout import selectors, services
