@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -105,6 +106,26 @@ def celery_beat(tmp_path: Path, **env: str):
         yield proc
     finally:
         _stop(proc)
+
+
+@contextmanager
+def together(*managers: AbstractContextManager):
+    """Start several processes (their context managers) in order, and stop them all at once.
+
+    Stopping is mostly waiting: a Celery worker's warm shutdown, gunicorn's graceful timeout. One
+    after the other, a test waited for the sum; side by side, for the slowest. Starting stays in
+    order: it is mostly CPU (importing Django), and started together on a busy machine they only
+    kept each other from answering within their ready timeouts."""
+    entered: list[tuple[AbstractContextManager, object]] = []
+    try:
+        for manager in managers:
+            entered.append((manager, manager.__enter__()))
+        yield [value for _, value in entered]
+    finally:
+        with ThreadPoolExecutor(max_workers=len(managers)) as pool:
+            stopping = [pool.submit(manager.__exit__, None, None, None) for manager, _ in entered]
+        for future in stopping:
+            future.result()
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.05, message: str = "condition"):

@@ -13,7 +13,7 @@ import pytest
 from migrations_app.audit import Actor
 from migrations_app.monitoring.models import Guardrail, IngestBatch, Kpi, Sample
 from migrations_app.rollout import tokens
-from tests.processes import celery_beat, celery_worker, free_port, wait_until
+from tests.processes import celery_beat, celery_worker, free_port, together, wait_until
 from tests.rollout.conftest import gunicorn
 from tests.rollout.test_rollback_broker_down import redis_server
 from tests.security.world import put_live
@@ -109,7 +109,10 @@ def test_with_broker_and_worker_down_every_batch_answers_202_once_stored_and_is_
         assert IngestBatch.objects.filter(evaluated_at__isnull=True).count() == 5
         assert Guardrail.objects.get(pk=guardrail.pk).last_evaluated_at is None
 
-        with redis_server(port, tmp_path), celery_worker(tmp_path, **env), celery_beat(tmp_path, **env):
+        with (
+            redis_server(port, tmp_path),
+            together(celery_worker(tmp_path, **env), celery_beat(tmp_path, **env)),
+        ):
             wait_until(
                 lambda: not IngestBatch.objects.filter(evaluated_at__isnull=True).exists(),
                 timeout=30,

@@ -6,12 +6,21 @@ During the outage: logins and pages work, a rollback answers 200 in under 2 s an
 
 import os
 import time
+from contextlib import ExitStack
 
 import httpx
 import pytest
 
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus, RollbackHook, new_webhook_secret
-from tests.processes import _stop, celery_beat, celery_worker, free_port, logged_in_client, wait_until
+from tests.processes import (
+    _stop,
+    celery_beat,
+    celery_worker,
+    free_port,
+    logged_in_client,
+    together,
+    wait_until,
+)
 from tests.rollout.conftest import gunicorn
 from tests.rollout.receiver import webhook_receiver
 from tests.rollout.test_rollback_broker_down import _pong, redis_server
@@ -34,14 +43,16 @@ def test_a_redis_outage_keeps_golive_working_and_loses_no_webhook(tmp_path, migr
     env = {"CELERY_BROKER_URL": broker, "REDIS_URL": broker, "GOLIVE_OUTBOX_DISPATCH_SECONDS": "1"}
     put_live(migration, 50)
     secret = new_webhook_secret()
-    with webhook_receiver(secret) as receiver:
+    # The second redis-server is entered on this stack, so it stays up until golive's processes
+    # have stopped: a worker stopped with its broker gone waits out its reconnect loop first.
+    with webhook_receiver(secret) as receiver, ExitStack() as redis_back:
         for name in ("Deploy pipeline", "Load balancer"):
             RollbackHook.objects.create(migration=migration, name=name, url=receiver.url, secret=secret)
         with (
             redis_server(port, tmp_path) as first_redis,
-            gunicorn(tmp_path, **env) as server,
-            celery_worker(tmp_path, **env),
-            celery_beat(tmp_path, **env),
+            together(
+                gunicorn(tmp_path, **env), celery_worker(tmp_path, **env), celery_beat(tmp_path, **env)
+            ) as (server, _worker, _beat),
         ):
             assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
             _stop(first_redis)  # Redis goes away (our own redis-server, stopped by its PID)
@@ -81,21 +92,21 @@ def test_a_redis_outage_keeps_golive_working_and_loses_no_webhook(tmp_path, migr
             # Stay down for the rest of the outage, then bring Redis back on the same port.
             time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - outage_started)))
             assert browser.get(f"/migrations/{migration.slug}/").status_code == 200
-            with redis_server(port, tmp_path):
-                returned = time.monotonic()
-                rows = OutboxMessage.objects.filter(migration=migration, kind="webhook")
-                wait_until(
-                    lambda: (
-                        rows.count() == 2
-                        and set(rows.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
-                        and len(receiver.received) >= 2
-                    ),
-                    timeout=60,
-                    interval=0.3,
-                    message="every webhook delivered within 60 s after Redis returned",
-                )
-                delivered_after = time.monotonic() - returned
-                time.sleep(3)  # a duplicate would arrive now
+            redis_back.enter_context(redis_server(port, tmp_path))
+            returned = time.monotonic()
+            rows = OutboxMessage.objects.filter(migration=migration, kind="webhook")
+            wait_until(
+                lambda: (
+                    rows.count() == 2
+                    and set(rows.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
+                    and len(receiver.received) >= 2
+                ),
+                timeout=60,
+                interval=0.3,
+                message="every webhook delivered within 60 s after Redis returned",
+            )
+            delivered_after = time.monotonic() - returned
+            time.sleep(3)  # a duplicate would arrive now
     ids = [d["headers"]["webhook-id"] for d in receiver.received]
     assert len(ids) == 2 and len(set(ids)) == 2, ids
     print(

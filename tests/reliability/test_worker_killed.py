@@ -16,7 +16,7 @@ from migrations_app.audit import Actor
 from migrations_app.monitoring import services as monitoring
 from migrations_app.monitoring.models import ProbeResult
 from tests.monitoring.servers import Route, local_server
-from tests.processes import celery_beat, celery_worker, wait_until
+from tests.processes import celery_beat, celery_worker, together, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 KILLS = 20
@@ -50,7 +50,7 @@ def test_a_worker_killed_mid_probe_20_times_loses_no_schedule_and_stores_no_dupl
             timeout_seconds=5,
         )
         kills: list[float] = []
-        with celery_worker(tmp_path, **env) as worker, celery_beat(tmp_path, **env):
+        with together(celery_worker(tmp_path, **env), celery_beat(tmp_path, **env)) as (worker, _):
             started = time.monotonic()
             for _ in range(KILLS):
                 seen = len(target.requests)

@@ -11,7 +11,7 @@ import pytest
 
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus, RollbackHook, new_webhook_secret
-from tests.processes import _stop, celery_beat, celery_worker, free_port, wait_until
+from tests.processes import _stop, celery_beat, celery_worker, free_port, together, wait_until
 from tests.rollout.conftest import gunicorn, put_live
 from tests.rollout.receiver import webhook_receiver
 
@@ -84,7 +84,10 @@ def test_a_rollback_with_the_broker_down_answers_200_and_delivers_later(
         assert rows.count() == 2 and set(rows.values_list("status", flat=True)) == {OutboxStatus.PENDING}
         assert receiver.received == []
 
-        with redis_server(port, tmp_path), celery_worker(tmp_path, **env), celery_beat(tmp_path, **env):
+        with (
+            redis_server(port, tmp_path),
+            together(celery_worker(tmp_path, **env), celery_beat(tmp_path, **env)),
+        ):
             wait_until(
                 lambda: set(rows.values_list("status", flat=True)) == {OutboxStatus.DELIVERED},
                 timeout=60,
