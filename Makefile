@@ -79,6 +79,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers of docs/architecture.md (pyproject.toml, [tool.importlinter])
+	$(BIN)/mypy  # services, selectors and gates (pyproject.toml, [tool.mypy])
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .

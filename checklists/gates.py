@@ -136,7 +136,7 @@ def phase_status(phase: Phase) -> PhaseStatus:
 def gate_phases(migration: Migration) -> list[Phase]:
     """The phases before the first deployment phase: they form the go-live gate."""
     phases = list(migration.phases.order_by("position"))
-    gate = []
+    gate: list[Phase] = []
     for phase in phases:
         if phase.kind == PhaseKind.DEPLOYMENT:
             return gate

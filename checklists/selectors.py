@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ def templates_for_list() -> QuerySet[ChecklistTemplate]:
 class Viewer:
     """What one user may do on one migration's checklist (computed once per request)."""
 
-    user: object
+    user: User
     migration: Migration
     roles: set[str] = field(default_factory=set)
     can_tick_any: bool = False

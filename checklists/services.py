@@ -426,6 +426,7 @@ def _recurring_section(migration: Migration) -> ChecklistSection:
     phase = migration.phases.filter(kind=PhaseKind.POST_LAUNCH).order_by("-position").first()
     if phase is None:
         phase = migration.phases.order_by("-position").first()
+    assert phase is not None  # a migration is created with its template's phases
     section = ChecklistSection.objects.filter(phase=phase, name=RECURRING_SECTION).first()
     if section is None:
         position = (phase.sections.order_by("-position").values_list("position", flat=True).first() or 0) + 1

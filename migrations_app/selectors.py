@@ -38,7 +38,7 @@ def timeline(migration: Migration) -> QuerySet[AuditEvent]:
 
 
 # The way a new migration goes live, one status after the other.
-GO_LIVE_PATH = [
+GO_LIVE_PATH: list[str] = [
     MigrationStatus.DRAFT,
     MigrationStatus.PREPARING,
     MigrationStatus.READY,

@@ -15,7 +15,7 @@ class Severity(models.TextChoices):
     SEV4 = "sev4", "SEV4 - low"
 
 
-SEVERITY_ORDER = [Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4]
+SEVERITY_ORDER: list[str] = [Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4]
 PAGING_SEVERITIES = (Severity.SEV1, Severity.SEV2)
 
 
@@ -30,6 +30,7 @@ OPEN_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, Incide
 
 
 class Incident(models.Model):
+    already: bool = False  # not a field: set by a service when the call repeated one already made
     migration = models.ForeignKey(
         "migrations_app.Migration", on_delete=models.CASCADE, related_name="incidents"
     )

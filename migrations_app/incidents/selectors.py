@@ -94,7 +94,7 @@ def timeline(incident: Incident, *, now: dt.datetime | None = None) -> list[dict
     since = min(incident.started_at or incident.opened_at, incident.opened_at) - TIMELINE_LEAD_IN
     until = incident.resolved_at + TIMELINE_LEAD_IN if incident.resolved_at else (now or timezone.now())
     migration = incident.migration
-    entries = []
+    entries: list[dict] = []
     for event in AuditEvent.objects.filter(migration=migration, at__gte=since, at__lte=until).order_by("at")[
         :300
     ]:

@@ -63,7 +63,7 @@ def evidence_snapshot(migration: Migration, *, now: dt.datetime) -> dict:
         {
             "taken_at": now,
             "since": since,
-            "probe_results": [{**r, "probe": r.pop("probe__name")} for r in results],
+            "probe_results": [{**r, "probe": r.pop("probe__name")} for r in map(dict, results)],
             "samples": samples,
             "guardrails": guardrails,
         }
@@ -192,7 +192,7 @@ def acknowledge(incident: Incident, *, by: Actor, now: dt.datetime | None = None
     return incident
 
 
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     IncidentStatus.INVESTIGATING: (
         IncidentStatus.IDENTIFIED,
         IncidentStatus.MONITORING,

@@ -35,7 +35,7 @@ SPANS = {
 BUCKETS = 60
 LEVEL_WORDS = {kpis.OK: "Healthy", kpis.WARNING: "Warning", kpis.CRITICAL: "Critical", kpis.NONE: "No data"}
 LEVEL_CLASS = {kpis.OK: "healthy", kpis.WARNING: "warning", kpis.CRITICAL: "breached", kpis.NONE: "na"}
-GUARDRAIL_CLASS = {
+GUARDRAIL_CLASS: dict[str, str] = {
     GuardrailState.HEALTHY: "healthy",
     GuardrailState.WARNING: "warning",
     GuardrailState.BREACHED: "breached",
@@ -150,11 +150,12 @@ def markers(migration: Migration, *, since: dt.datetime) -> list[dict]:
     out = []
     for change in TrafficChange.objects.filter(migration=migration, at__gte=since).order_by("at")[:50]:
         rollback = change.kind == TrafficChangeKind.ROLLBACK
-        label = {
+        labels: dict[str, str] = {
             TrafficChangeKind.ROLLBACK: "rollback → 0 %",
             TrafficChangeKind.PAUSE: f"paused at {change.to_percent} %",
             TrafficChangeKind.RESUME: f"resumed at {change.to_percent} %",
-        }.get(change.kind, f"→ {change.to_percent} %")
+        }
+        label = labels.get(change.kind, f"→ {change.to_percent} %")
         out.append({"at": change.at, "kind": "rollback" if rollback else "traffic", "label": label})
     return out
 
@@ -220,7 +221,7 @@ def _chart_buckets(migration, *, metrics, since, now, width) -> dict:
 def _bucket_rows(migration, *, metrics, since, until, width, last: bool) -> dict:
     """Chart buckets of rows in [since, until) (or [since, until] for the `last` stretch)."""
     end = "lte" if last else "lt"
-    out = {}
+    out: dict[tuple, tuple] = {}
     grouped = (
         ProbeResult.objects.filter(
             migration=migration, checked_at__gte=since, **{f"checked_at__{end}": until}
@@ -251,8 +252,8 @@ def _bucket_rows(migration, *, metrics, since, until, width, last: bool) -> dict
             .annotate(good=_sum("ok"), bad=_sum("failed"))
             .order_by()
         )
-        for row in pushed:
-            out[(1, row["metric"], row["bucket"])] = (row["good"] or 0, row["bad"] or 0, None)
+        for counted in pushed:
+            out[(1, counted["metric"], counted["bucket"])] = (counted["good"] or 0, counted["bad"] or 0, None)
     return out
 
 

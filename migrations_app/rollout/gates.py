@@ -56,7 +56,10 @@ def gate_blocker(migration: Migration, plan: RolloutPlan, *, to: int, now=None) 
 
 
 def advance_blocker(migration: Migration, plan: RolloutPlan, *, to: int | None, now=None) -> str | None:
-    return hard_blocker(migration, plan, to=to) or gate_blocker(migration, plan, to=to, now=now)
+    hard = hard_blocker(migration, plan, to=to)
+    if hard is not None or to is None:  # no next step is a hard blocker
+        return hard
+    return gate_blocker(migration, plan, to=to, now=now)
 
 
 def rollback_blocker(migration: Migration) -> str | None:

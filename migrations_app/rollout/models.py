@@ -83,6 +83,7 @@ class TrafficChange(models.Model):
 
 
 class Rollback(models.Model):
+    already: bool = False  # not a field: set by roll_back when a rollback was already active
     migration = models.ForeignKey(
         "migrations_app.Migration", on_delete=models.CASCADE, related_name="rollbacks"
     )

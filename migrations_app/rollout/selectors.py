@@ -107,7 +107,9 @@ class _SnapshotCache:
             with self._lock:
                 if self._snapshot is None or now - self._built_at > SNAPSHOT_SECONDS:
                     self._rebuild(now)
-        return self._snapshot
+        snapshot = self._snapshot
+        assert snapshot is not None  # _rebuild always sets it
+        return snapshot
 
     def _rebuild(self, now: float) -> None:
         if self._snapshot is not None and not self.refresh.may_retry(now):

@@ -287,6 +287,7 @@ def _email_rollback(migration: Migration, rollback: Rollback, address: str) -> N
     )
     subject = f"ROLLED BACK: {migration.name} ({rollback.from_percent} % -> 0 %)"
     if pages_now:
+        assert incident is not None  # pages_now says so
         subject = f"{incident.severity_label} {subject}"
         text += (
             f"\n\nIncident: {incident.title}\n"
@@ -300,7 +301,7 @@ def _email_rollback(migration: Migration, rollback: Rollback, address: str) -> N
         body=text,
         migration=migration,
         dedupe_key=(
-            f"incident:{incident.pk}:on-call:{address}"
+            f"incident:{rollback.incident_id}:on-call:{address}"
             if pages_now
             else f"rollback:{rollback.pk}:to:{address}"
         )[:200],

@@ -219,6 +219,8 @@ def _rounds(stored: list[tuple[ProbeResult, str]]) -> list[list[tuple[ProbeResul
 
 
 def tick_checklist_item(probe: Probe, result: ProbeResult) -> None:
+    if probe.checklist_item_id is None:
+        return
     item = ChecklistItem.objects.filter(pk=probe.checklist_item_id, migration_id=probe.migration_id).first()
     if item is None or item.state == "done":
         return

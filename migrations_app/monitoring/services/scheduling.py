@@ -42,9 +42,11 @@ def _claim_due_portable(now: dt.datetime, limit: int) -> list[tuple[int, dt.date
     )
     claimed = []
     for probe in due:
-        claimed.append((probe.pk, probe.next_due_at))
-        skipped = math.floor((now - probe.next_due_at).total_seconds() / probe.interval_seconds) + 1
-        probe.next_due_at += dt.timedelta(seconds=skipped * probe.interval_seconds)
+        due_at = probe.next_due_at
+        assert due_at is not None  # next_due_at__lte leaves no NULL
+        claimed.append((probe.pk, due_at))
+        skipped = math.floor((now - due_at).total_seconds() / probe.interval_seconds) + 1
+        probe.next_due_at = due_at + dt.timedelta(seconds=skipped * probe.interval_seconds)
     Probe.objects.bulk_update(due, ["next_due_at"])
     return claimed
 
