@@ -10,6 +10,9 @@ from django.contrib.auth.models import Group
 
 from migrations_app import services
 from migrations_app.audit import Actor
+from migrations_app.models import Migration, MigrationStatus
+from migrations_app.rollout import selectors as rollout_selectors
+from migrations_app.rollout.models import RolloutPlan
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
@@ -46,3 +49,12 @@ def make_migration(*, owner=None, slug: str | None = None, **fields):
     defaults = {"name": f"Migration {number}", "integration": "Acme Payments"}
     defaults.update(fields)
     return services.create_migration(by=Actor.system("tests"), slug=slug, owner=owner, **defaults)
+
+
+def put_live(migration: Migration, percent: int, *, status: str = MigrationStatus.ROLLING_OUT) -> Migration:
+    """Test setup only: a migration rolling out at `percent` without walking every gate."""
+    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
+    Migration.objects.filter(pk=migration.pk).update(status=status)
+    migration.refresh_from_db()
+    rollout_selectors.snapshot_cache.clear()
+    return migration

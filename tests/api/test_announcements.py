@@ -12,7 +12,7 @@ from migrations_app.models import AuditEvent
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import OutboxMessage
 from tests.api.conftest import SYSTEM, fields
-from tests.security.world import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from migrations_app.incidents.models import Announcement, AnnouncementStatus
 from migrations_app.models import AuditEvent, Migration, MigrationStatus
 from migrations_app.rollout import services as rollout_services
 from tests.api.conftest import SYSTEM
-from tests.security.world import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

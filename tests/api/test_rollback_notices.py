@@ -12,7 +12,7 @@ from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import OutboxMessage, Rollback
 from migrations_app.rollout.selectors import current_percent
 from tests.api.conftest import SYSTEM
-from tests.security.world import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -132,7 +132,8 @@ def test_the_charts_mark_traffic_steps_and_rollbacks(login, live_server, migrati
 def test_the_rollback_button_answers_while_the_charts_are_still_loading(
     login, live_server, migration, oncall
 ):
-    from tests.rollout.conftest import put_live
+
+    from tests.factories import put_live
 
     put_live(migration, 25)
     probe = services.create_probe(

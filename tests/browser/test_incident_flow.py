@@ -7,7 +7,7 @@ from migrations_app.audit import Actor
 from migrations_app.incidents import announcements
 from migrations_app.incidents.models import Incident
 from migrations_app.models import AuditEvent
-from tests.rollout.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,8 @@ import pytest
 
 from migrations_app.rollout.models import Rollback, RollbackHook
 from migrations_app.rollout.selectors import current_percent
-from tests.rollout.conftest import make_ready, put_live
+from tests.factories import put_live
+from tests.rollout.conftest import make_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

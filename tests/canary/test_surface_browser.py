@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.browser_fixtures import SCREENSHOTS
 from tests.canary.surface_data import compared_latency, evaluate_windows, served
-from tests.rollout.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -8,7 +8,7 @@ import pytest
 from migrations_app.models import MigrationStatus
 from migrations_app.monitoring.models import GuardrailVerdict
 from tests.canary.surface_data import compared_latency, evaluate_windows, served
-from tests.rollout.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from UnleashClient import UnleashClient
 
 from migrations_app.rollout import bucketing, exposure, selectors, tokens
 from migrations_app.rollout.models import Exposure
+from tests.factories import put_live
 from tests.processes import wait_until
-from tests.rollout.conftest import gunicorn, put_live
+from tests.rollout.conftest import gunicorn
 
 pytest_plugins = ["tests.canary.surface_fixtures"]
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,7 @@
 import pytest
 
 from migrations_app.models import Contact, MigrationRole
+from tests.factories import put_live
 from tests.incidents.servers import smtp_server
 
 
@@ -23,19 +24,6 @@ def smtp(settings):
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         yield inbox
-
-
-def put_live(migration, percent: int, *, status: str = "rolling_out"):
-    """Test setup only: a migration rolling out at `percent` without walking every gate."""
-    from migrations_app.models import Migration
-    from migrations_app.rollout import selectors
-    from migrations_app.rollout.models import RolloutPlan
-
-    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
-    Migration.objects.filter(pk=migration.pk).update(status=status)
-    migration.refresh_from_db()
-    selectors.snapshot_cache.clear()
-    return migration
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import io
 from migrations_app.audit import Actor
 from migrations_app.incidents import announcements, services
 from migrations_app.rollout import services as rollout
-from tests.incidents.conftest import put_live
+from tests.factories import put_live
 
 
 def _go_live(migration, ops, oncall):

@@ -11,7 +11,7 @@ from migrations_app.incidents.models import ChannelKind, Incident, NotificationC
 from migrations_app.rollout import outbox
 from migrations_app.rollout import services as rollout
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus
-from tests.incidents.conftest import put_live
+from tests.factories import put_live
 from tests.incidents.servers import json_receiver
 from tests.processes import celery_worker, wait_until
 from tests.rollout.receiver import webhook_receiver

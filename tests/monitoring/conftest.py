@@ -21,19 +21,6 @@ def server():
         yield srv
 
 
-def put_live(migration, percent: int, *, status: str = "rolling_out"):
-    """Test setup only: a migration rolling out at `percent` without walking every gate."""
-    from migrations_app.models import Migration
-    from migrations_app.rollout import selectors
-    from migrations_app.rollout.models import RolloutPlan
-
-    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
-    Migration.objects.filter(pk=migration.pk).update(status=status)
-    migration.refresh_from_db()
-    selectors.snapshot_cache.clear()
-    return migration
-
-
 @pytest.fixture
 def ingest_token(ops):
     from migrations_app.audit import Actor

@@ -10,7 +10,7 @@ from migrations_app.monitoring import services
 from migrations_app.monitoring.models import Guardrail, Kpi, ProbeResult
 from migrations_app.rollout.models import Rollback
 from migrations_app.rollout.selectors import current_percent
-from tests.monitoring.conftest import put_live
+from tests.factories import put_live
 from tests.monitoring.servers import Route
 from tests.processes import celery_beat, celery_worker, wait_until
 

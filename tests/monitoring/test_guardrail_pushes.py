@@ -11,7 +11,7 @@ from migrations_app.monitoring import services
 from migrations_app.monitoring.models import Guardrail, Kpi
 from migrations_app.monitoring.tasks import evaluate_metric_guardrails
 from migrations_app.rollout.selectors import current_percent
-from tests.monitoring.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -98,7 +98,7 @@ def test_it_stores_a_full_batch_exactly_as_sent_tagged_with_the_traffic_level(
 
     from django.utils import timezone
 
-    from tests.monitoring.conftest import put_live
+    from tests.factories import put_live
 
     migration = put_live(migration, 25)
     sent_at = timezone.now().replace(microsecond=123456) - dt.timedelta(minutes=1)

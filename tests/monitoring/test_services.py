@@ -23,7 +23,7 @@ from migrations_app.monitoring.models import (
 from migrations_app.monitoring.probing.kinds import Outcome
 from migrations_app.rollout.models import Rollback
 from migrations_app.rollout.selectors import current_percent
-from tests.monitoring.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")

@@ -12,9 +12,8 @@ from migrations_app.audit import Actor
 from migrations_app.monitoring import services
 from migrations_app.monitoring.models import Guardrail
 from migrations_app.rollout.models import Rollback
-from tests.factories import make_migration
+from tests.factories import make_migration, put_live
 from tests.monitoring.test_services import errored, failed, make_kpi, passed, slot
-from tests.security.world import put_live
 
 pytestmark = pytest.mark.django_db
 OUTCOMES = {"pass": passed, "fail": failed, "error": errored}

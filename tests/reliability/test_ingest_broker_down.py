@@ -13,10 +13,10 @@ import pytest
 from migrations_app.audit import Actor
 from migrations_app.monitoring.models import Guardrail, IngestBatch, Kpi, Sample
 from migrations_app.rollout import tokens
+from tests.factories import put_live
 from tests.processes import celery_beat, celery_worker, free_port, together, wait_until
 from tests.rollout.conftest import gunicorn
 from tests.rollout.test_rollback_broker_down import redis_server
-from tests.security.world import put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

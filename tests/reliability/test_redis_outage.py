@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus, RollbackHook, new_webhook_secret
+from tests.factories import put_live
 from tests.processes import (
     _stop,
     celery_beat,
@@ -24,7 +25,6 @@ from tests.processes import (
 from tests.rollout.conftest import gunicorn
 from tests.rollout.receiver import webhook_receiver
 from tests.rollout.test_rollback_broker_down import _pong, redis_server
-from tests.security.world import put_live
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 OUTAGE_SECONDS = float(os.environ.get("GOLIVE_TEST_REDIS_OUTAGE_SECONDS", "60"))

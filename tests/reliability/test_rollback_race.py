@@ -13,8 +13,7 @@ from migrations_app.monitoring import services as monitoring
 from migrations_app.monitoring.models import Guardrail
 from migrations_app.rollout import services as rollout
 from migrations_app.rollout.models import Rollback
-from tests.factories import make_migration
-from tests.security.world import put_live
+from tests.factories import make_migration, put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 100

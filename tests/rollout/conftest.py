@@ -10,7 +10,7 @@ import pytest
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.rollout import selectors, tokens
-from migrations_app.rollout.models import RolloutPlan
+from tests.factories import put_live
 from tests.processes import ROOT, _stop, free_port, process_env, wait_until
 
 
@@ -22,15 +22,6 @@ def fresh_caches():
     yield
     selectors.snapshot_cache.clear()
     tokens.cache.clear()
-
-
-def put_live(migration: Migration, percent: int, *, status: str = MigrationStatus.ROLLING_OUT) -> Migration:
-    """Test setup only: a migration rolling out at `percent` without walking every gate."""
-    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
-    Migration.objects.filter(pk=migration.pk).update(status=status)
-    migration.refresh_from_db()
-    selectors.snapshot_cache.clear()
-    return migration
 
 
 def make_ready(migration: Migration) -> Migration:

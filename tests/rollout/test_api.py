@@ -145,7 +145,8 @@ def test_a_bad_percent_names_the_field(client, operate_token, migration):
 
 
 def test_it_rolls_back_once(client, oncall_operate_token, operate_token, migration):
-    from tests.rollout.conftest import put_live
+
+    from tests.factories import put_live
 
     put_live(migration, 50)
     assert (
@@ -168,7 +169,8 @@ def test_it_rolls_back_once(client, oncall_operate_token, operate_token, migrati
 
 
 def test_a_rollback_without_a_reason_names_the_field(client, oncall_operate_token, migration):
-    from tests.rollout.conftest import put_live
+
+    from tests.factories import put_live
 
     put_live(migration, 50)
     response = call(client, "post", "/migrations/card-payments/rollback", oncall_operate_token, {})
@@ -196,8 +198,7 @@ def test_it_serves_a_generated_openapi_document_and_local_docs(client):
 def test_listing_migrations_costs_a_fixed_number_of_queries(
     client, operate_token, ops, django_assert_max_num_queries
 ):
-    from tests.factories import make_migration
-    from tests.rollout.conftest import put_live
+    from tests.factories import make_migration, put_live
 
     for n in range(10):
         put_live(make_migration(owner=ops, slug=f"m-{n}"), 5 * n)

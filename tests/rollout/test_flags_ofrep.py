@@ -12,8 +12,7 @@ from referencing import Registry, Resource
 
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout import bucketing, selectors, tokens
-from tests.factories import make_migration
-from tests.rollout.conftest import put_live
+from tests.factories import make_migration, put_live
 
 pytestmark = pytest.mark.django_db
 

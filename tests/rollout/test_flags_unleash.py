@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout import flags
 from migrations_app.rollout.models import ClientInstance
-from tests.rollout.conftest import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ import pytest
 
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus, RollbackHook, new_webhook_secret
+from tests.factories import put_live
 from tests.processes import _stop, celery_beat, celery_worker, free_port, together, wait_until
-from tests.rollout.conftest import gunicorn, put_live
+from tests.rollout.conftest import gunicorn
 from tests.rollout.receiver import webhook_receiver
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]

@@ -9,9 +9,8 @@ from django.contrib.auth import get_user_model
 from migrations_app.incidents.models import Incident
 from migrations_app.models import AuditEvent, MigrationStatus
 from migrations_app.rollout.models import Rollback, TrafficChange
-from tests.factories import make_user
+from tests.factories import make_user, put_live
 from tests.processes import logged_in_client
-from tests.rollout.conftest import put_live
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,8 +14,9 @@ from UnleashClient import UnleashClient
 from migrations_app.audit import Actor
 from migrations_app.models import MigrationStatus
 from migrations_app.rollout import bucketing, services, tokens
+from tests.factories import put_live
 from tests.processes import wait_until
-from tests.rollout.conftest import gunicorn, put_live
+from tests.rollout.conftest import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 USERS = [f"user-{n}" for n in range(10_000)]

@@ -19,7 +19,8 @@ from migrations_app.rollout.models import (
     TrafficChange,
 )
 from migrations_app.rollout.selectors import current_percent
-from tests.rollout.conftest import make_ready, put_live
+from tests.factories import put_live
+from tests.rollout.conftest import make_ready
 
 pytestmark = pytest.mark.django_db
 

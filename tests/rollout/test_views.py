@@ -7,7 +7,8 @@ from migrations_app.models import AuditEvent, MigrationStatus
 from migrations_app.rollout import gates, services
 from migrations_app.rollout.models import Rollback, RolloutPlan, TrafficChange
 from migrations_app.rollout.selectors import current_percent
-from tests.rollout.conftest import make_ready, put_live
+from tests.factories import put_live
+from tests.rollout.conftest import make_ready
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}

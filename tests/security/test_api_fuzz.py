@@ -66,7 +66,7 @@ def _keep_the_test_connection():
 def bearer(db):
     """An Admin's token with every scope, and a live migration with slug 'checkout' to aim at."""
     from migrations_app.access import Group
-    from tests.security.world import put_live
+    from tests.factories import put_live
 
     admin = make_user("fuzz-admin", groups=(Group.ADMIN,), is_staff=True)
     put_live(make_migration(owner=admin, slug="checkout"), 25)

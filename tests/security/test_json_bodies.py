@@ -18,8 +18,7 @@ from migrations_app.models import Migration
 from migrations_app.monitoring.models import Sample
 from migrations_app.rollout import selectors, tokens
 from migrations_app.rollout.models import ClientInstance
-from tests.factories import make_migration, make_user
-from tests.security.world import put_live
+from tests.factories import make_migration, make_user, put_live
 
 pytestmark = pytest.mark.django_db
 

@@ -480,7 +480,7 @@ def test_valid_posts_change_something_only_for_the_roles_allowed(world, role):
     from django.db import transaction
     from django.urls import reverse
 
-    from tests.security.world import put_live
+    from tests.factories import put_live
 
     client = Client()
     if world.users[role]:

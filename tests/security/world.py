@@ -24,10 +24,10 @@ from migrations_app.incidents.models import NotificationChannel, StatusSubscribe
 from migrations_app.models import Contact, Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
 from migrations_app.monitoring.models import Guardrail, Kpi
-from migrations_app.rollout import hooks, selectors, tokens
+from migrations_app.rollout import hooks, tokens
 from migrations_app.rollout import services as rollout_services
-from migrations_app.rollout.models import RollbackStep, RolloutPlan
-from tests.factories import make_migration
+from migrations_app.rollout.models import RollbackStep
+from tests.factories import make_migration, put_live
 
 SYSTEM = Actor.system("tests")
 TEMPLATE = "payment-gateway-go-live"
@@ -42,14 +42,6 @@ class World:
     users: dict
     kwargs: dict = field(default_factory=dict)  # URL parameter name -> value, per URL name
     raw_token: str = ""
-
-
-def put_live(migration: Migration, percent: int, status: str = "rolling_out") -> Migration:
-    RolloutPlan.objects.update_or_create(migration=migration, defaults={"percent": percent})
-    Migration.objects.filter(pk=migration.pk).update(status=status)
-    migration.refresh_from_db()
-    selectors.snapshot_cache.clear()
-    return migration
 
 
 def build_world(*, ops, pm, oncall, admin_user) -> World:

@@ -17,7 +17,7 @@ from migrations_app.inbound.models import InboundDelivery, InboundWebhook
 from migrations_app.models import AuditEvent
 from migrations_app.monitoring import services as monitoring
 from migrations_app.monitoring.models import Alert, Guardrail, GuardrailKind, Kpi, Sample
-from tests.security.world import put_live
+from tests.factories import put_live
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
