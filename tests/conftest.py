@@ -9,7 +9,6 @@ import os
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.management import _get_all_permissions
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.sql import emit_post_migrate_signal
@@ -94,10 +93,6 @@ def restore_reference_data(*, always: bool = False) -> None:
     ContentType.objects.clear_cache()  # ids cached before a flush point at nothing
     emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
     load_builtin_templates()
-    if not _reference_data_complete():
-        # Seen in CI once per few runs: after a flush, post_migrate wrote nothing in one worker
-        # for the rest of its run. Write the rows directly rather than trust the signal.
-        _create_content_types_and_permissions()
     assert _reference_data_complete(), _reference_data_diagnosis()
 
 
@@ -108,27 +103,15 @@ def _reference_data_complete() -> bool:
     )
 
 
-def _create_content_types_and_permissions() -> None:
-    for model in apps.get_models():
-        opts = model._meta
-        content_type, _ = ContentType.objects.get_or_create(app_label=opts.app_label, model=opts.model_name)
-        for codename, name in _get_all_permissions(opts):
-            Permission.objects.get_or_create(
-                content_type=content_type, codename=codename, defaults={"name": name}
-            )
-    ContentType.objects.clear_cache()
-    load_builtin_templates()
-
-
 def _reference_data_diagnosis() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_database(), (SELECT count(*) FROM django_content_type)")
-        database, content_types = cursor.fetchone()
+    """What to look at when post_migrate wrote nothing (once: the data migrations' grant functions,
+    called with the real app registry, left every app without its models_module)."""
     return (
-        f"reference data still missing after post_migrate and a direct write: database={database} "
-        f"settings NAME={connection.settings_dict['NAME']} content types={content_types} "
+        f"reference data still missing after post_migrate: database={connection.settings_dict['NAME']} "
+        f"content types={ContentType.objects.count()} "
         f"autocommit={connection.get_autocommit()} in_atomic_block={connection.in_atomic_block} "
-        f"templates={ChecklistTemplate.objects.count()}"
+        f"templates={ChecklistTemplate.objects.count()} apps without models_module="
+        f"{[c.label for c in apps.get_app_configs() if c.models_module is None]}"
     )
 
 

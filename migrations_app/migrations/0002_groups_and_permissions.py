@@ -17,9 +17,11 @@ ADMIN_PERMISSIONS = [
 def create_groups(apps, schema_editor):
     # Permissions are normally created after all migrations ran; make sure they exist now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # create_permissions skips an app without models_module (a StateApps stub has none): put
+        # back what was there, so that called with the real app registry (tests do) it changes nothing.
+        previous, app_config.models_module = getattr(app_config, "models_module", None), True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name in GROUPS:

@@ -37,9 +37,11 @@ def grant(apps, schema_editor=None):
     """Idempotent: adding a permission the group holds changes nothing."""
     for app_label in VIEW_ONLY:
         app_config = apps.get_app_config(app_label)
-        app_config.models_module = True
+        # create_permissions skips an app without models_module (a StateApps stub has none): put
+        # back what was there, so that called with the real app registry (tests do) it changes nothing.
+        previous, app_config.models_module = getattr(app_config, "models_module", None), True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     admin, _ = Group.objects.get_or_create(name="Admin")

@@ -3,6 +3,8 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
 from checklists.models import ChecklistTemplate
@@ -136,6 +138,19 @@ def seeded_admin(db):
     user = SeedDemo()._user("admin", "Ada Admin", Group.ADMIN)
     assert user.is_staff and not user.is_superuser
     return user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_grants_ran_again_a_flush_still_brings_every_permission_back():
+    """The grants run with the real app registry here; post_migrate (which a flush between
+    transactional tests emits) must still see every app's models and write their permissions."""
+    for module, function in GRANTS:
+        getattr(importlib.import_module(module), function)(django_apps, None)
+    Permission.objects.filter(codename="add_contact").delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert Permission.objects.filter(
+        content_type__app_label="migrations_app", codename="add_contact"
+    ).exists()
 
 
 def a_migration_with_rows_in_every_table(owner):
