@@ -13,7 +13,6 @@ import logging
 import re
 import time
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,8 +28,15 @@ _KEY = re.compile(KEY_PATTERN)
 # A batch whose evaluation task should long have run by now: beat evaluates it.
 PENDING_GRACE = dt.timedelta(seconds=5)
 BROKER_QUIET_SECONDS = 10  # after a failed publish, skip publishing for a while (outbox.py)
-EVALUATE_TASK = "migrations_app.monitoring.tasks.evaluate_metric_guardrails"
 _broker_down_until = 0.0
+# The Celery task that evaluates a batch, handed in by MonitoringConfig.ready: the tasks module
+# imports the services that import this one (docs/architecture.md, as the outbox's task).
+_evaluation_task = None
+
+
+def use_evaluation_task(task) -> None:
+    global _evaluation_task
+    _evaluation_task = task
 
 
 def valid_key(value: str | None) -> bool:
@@ -62,7 +68,7 @@ def claim(migration: Migration, *, key: str, stored: int, metrics: list[str]) ->
 def publish_evaluation(batch: IngestBatch) -> bool:
     """Ask a worker to evaluate the batch's guardrails now. Never raises: beat is the safety net."""
     global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if time.monotonic() < _broker_down_until or _evaluation_task is None:
         return False
     kwargs = {
         "migration_id": batch.migration_id,
@@ -70,8 +76,8 @@ def publish_evaluation(batch: IngestBatch) -> bool:
         "pushed_at": batch.received_at.isoformat(),
         "batch_id": batch.pk,
     }
-    try:  # by name from the registry: the tasks module imports the services that import this one
-        current_app.tasks[EVALUATE_TASK].apply_async(kwargs=kwargs, retry=False)
+    try:
+        _evaluation_task.apply_async(kwargs=kwargs, retry=False)
     except Exception as error:  # broker down or unreachable: the batch is committed, beat evaluates it
         _broker_down_until = time.monotonic() + BROKER_QUIET_SECONDS
         log.warning(
