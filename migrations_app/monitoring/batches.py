@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from migrations_app.models import Migration
 from migrations_app.monitoring.models import IngestBatch
+from migrations_app.publishing import QuietPublisher
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,12 @@ KEY_PATTERN = r"^[!-~]{1,200}$"
 _KEY = re.compile(KEY_PATTERN)
 # A batch whose evaluation task should long have run by now: beat evaluates it.
 PENDING_GRACE = dt.timedelta(seconds=5)
-BROKER_QUIET_SECONDS = 10  # after a failed publish, skip publishing for a while (outbox.py)
-_broker_down_until = 0.0
-# The Celery task that evaluates a batch, handed in by MonitoringConfig.ready: the tasks module
-# imports the services that import this one (docs/architecture.md, as the outbox's task).
-_evaluation_task = None
+# The task that evaluates a batch is handed in by MonitoringConfig.ready (use_evaluation_task).
+_publisher = QuietPublisher(log=log, prefix="samples", fallback="beat will run it")
 
 
 def use_evaluation_task(task) -> None:
-    global _evaluation_task
-    _evaluation_task = task
+    _publisher.use(task)
 
 
 def valid_key(value: str | None) -> bool:
@@ -67,24 +63,13 @@ def claim(migration: Migration, *, key: str, stored: int, metrics: list[str]) ->
 
 def publish_evaluation(batch: IngestBatch) -> bool:
     """Ask a worker to evaluate the batch's guardrails now. Never raises: beat is the safety net."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until or _evaluation_task is None:
-        return False
     kwargs = {
         "migration_id": batch.migration_id,
         "metrics": batch.metrics,
         "pushed_at": batch.received_at.isoformat(),
         "batch_id": batch.pk,
     }
-    try:
-        _evaluation_task.apply_async(kwargs=kwargs, retry=False)
-    except Exception as error:  # broker down or unreachable: the batch is committed, beat evaluates it
-        _broker_down_until = time.monotonic() + BROKER_QUIET_SECONDS
-        log.warning(
-            "samples: could not publish the evaluation of batch %s (%s); beat will run it", batch.pk, error
-        )
-        return False
-    return True
+    return _publisher.publish([kwargs], subject=f"the evaluation of batch {batch.pk}")
 
 
 def mark_evaluated(batch_ids: list[int]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Callable
 
 from django.core.mail import send_mail
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from migrations_app.models import Migration
+from migrations_app.publishing import QuietPublisher
 from migrations_app.rollout import webhooks
 from migrations_app.rollout.models import OutboxKind, OutboxMessage, OutboxStatus
 
@@ -31,8 +31,6 @@ BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 3600
 # After a failed publish, skip publishing for a while: every request would wait for the
 # broker's connect timeout otherwise. The dispatcher delivers meanwhile.
-BROKER_QUIET_SECONDS = 10
-_broker_down_until = 0.0
 
 
 def _jsonable(value) -> dict:
@@ -98,7 +96,7 @@ def enqueue_channel(
 # each registers itself from its AppConfig.ready, as healthchecks' transports are a table of kinds.
 Sender = Callable[[OutboxMessage], None]
 SENDERS: dict[str, Sender] = {}
-_delivery_task = None
+_publisher = QuietPublisher(log=log, prefix="outbox", fallback="the dispatcher will deliver it")
 
 
 def register_sender(kind: str, send: Sender) -> None:
@@ -106,23 +104,13 @@ def register_sender(kind: str, send: Sender) -> None:
 
 
 def use_delivery_task(task) -> None:
-    global _delivery_task
-    _delivery_task = task
+    _publisher.use(task)
 
 
 def publish(message_ids: list) -> bool:
     """Ask a worker to deliver now. Never raises: the dispatcher is the safety net."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until or _delivery_task is None:
-        return False
-    try:
-        for message_id in message_ids:
-            _delivery_task.apply_async(kwargs={"message_id": str(message_id)}, retry=False)
-    except Exception as error:  # broker down or unreachable: the row is committed, dispatcher delivers later
-        _broker_down_until = time.monotonic() + BROKER_QUIET_SECONDS
-        log.warning("outbox: could not publish %s (%s); the dispatcher will deliver it", message_ids, error)
-        return False
-    return True
+    calls = [{"message_id": str(message_id)} for message_id in message_ids]
+    return _publisher.publish(calls, subject=message_ids)
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -16,8 +16,8 @@ django.setup()
 from migrations_app.monitoring import batches
 from migrations_app.rollout import outbox
 print(json.dumps({
-    "evaluation": getattr(batches._evaluation_task, "name", None),
-    "delivery": getattr(outbox._delivery_task, "name", None),
+    "evaluation": getattr(batches._publisher.task, "name", None),
+    "delivery": getattr(outbox._publisher.task, "name", None),
     "senders": sorted(outbox.SENDERS),
 }))
 """
