@@ -19,7 +19,17 @@ from pathlib import Path
 
 from bench.harness import ROOT, Bench, Row, machine
 
-MODULES = ["ofrep", "unleash", "control_room", "rollback", "probes", "ingest", "browser", "canary", "scaleout"]
+MODULES = [
+    "ofrep",
+    "unleash",
+    "control_room",
+    "rollback",
+    "probes",
+    "ingest",
+    "browser",
+    "canary",
+    "scaleout",
+]
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results -->", "<!-- /bench:results -->"
 

@@ -161,7 +161,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "UTC"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each process keeps its own cache by default: it only holds the control room's slow aggregates.
+# With several web processes, CACHE_URL=redis://host:6379/1 (a database of its own: a cache clear
+# empties it) shares them; docs/scaling.md.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Auth and sessions ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

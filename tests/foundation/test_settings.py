@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import uuid
 
 from tests.processes import ROOT
 
@@ -47,3 +48,30 @@ def test_with_no_environment_at_all_golive_uses_sqlite_and_the_embedded_broker()
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "golivesql+sqlite"]
+
+
+def test_with_cache_url_set_every_process_sees_what_another_cached(settings):
+    """docs/scaling.md: several web processes share one cache when CACHE_URL names Redis."""
+    key = f"golive-scaling-check-{uuid.uuid4().hex}"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "golive_site.settings",
+        "CACHE_URL": settings.REDIS_URL,
+    }
+    writer = f"cache.set('{key}', 'seen by the other process', 30)"
+    reader = f"print(cache.get('{key}')); cache.delete('{key}')"
+    for code in (writer, reader):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import django; django.setup(); from django.core.cache import cache; {code}",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "seen by the other process"
