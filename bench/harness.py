@@ -222,6 +222,15 @@ def wrk(
     )
 
 
+def until(condition, what: str, *, timeout: float = 15, poll: float = 0.003) -> None:
+    """Poll `condition` every `poll` seconds (3 ms: finer than what the timed rows resolve)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout} s for {what}")
+        time.sleep(poll)
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
     ordered = sorted(values)

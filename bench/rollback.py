@@ -17,7 +17,7 @@ import httpx
 from django.utils import timezone
 
 from bench import data
-from bench.harness import Bench, Row, median, ms, percentile
+from bench.harness import Bench, Row, median, ms, percentile, until
 from migrations_app.monitoring.models import Guardrail, Kpi
 from migrations_app.rollout import services as rollout
 from migrations_app.rollout.models import Rollback
@@ -29,7 +29,6 @@ CONSECUTIVE = 3
 # The KPI window: short, so that the failures of one trial have left it before the next one
 # re-arms the guardrail with healthy data (the wait overlaps the manual trial).
 WINDOW_SECONDS = 3
-POLL_SECONDS = 0.003
 BAD = {"samples": [{"metric": METRIC, "ok": 0, "failed": 500}]}
 GOOD = {"samples": [{"metric": METRIC, "ok": 5000, "failed": 0}]}
 
@@ -97,11 +96,11 @@ def _wait_out_window(since: float) -> None:
 def _rearm(client: httpx.Client, headers: dict, migration, guardrail: Guardrail) -> None:
     """Healthy data re-arms the guardrail; then the rollout resumes at 25 % (untimed)."""
     _push(client, headers, GOOD)
-    _until(lambda: _guardrail_row(guardrail).state == "healthy", "the guardrail to turn healthy")
+    until(lambda: _guardrail_row(guardrail).state == "healthy", "the guardrail to turn healthy")
     _resume(client, headers, migration)
     for expected_streak in range(1, CONSECUTIVE):
         _push(client, headers, BAD)
-        _until(
+        until(
             lambda streak=expected_streak: _guardrail_row(guardrail).breach_streak == streak,
             f"breach streak {expected_streak}",
         )
@@ -115,7 +114,7 @@ def _resume(client: httpx.Client, headers: dict, migration) -> None:
         # The go-live checklist of a bench migration is empty: an audited override, as an Admin would.
         rollout.set_traffic(migration, to=25, by=data.BY, reason=reason, override=True)
     slug = migration.slug
-    _until(lambda: _ofrep_percent(client, headers, slug) == 25, f"{slug} at 25 % on OFREP")
+    until(lambda: _ofrep_percent(client, headers, slug) == 25, f"{slug} at 25 % on OFREP")
     # That answer came from one gunicorn worker: give the other one time to refresh its snapshot
     # too, or the trial's first poll could read the previous rollback there.
     time.sleep(2 * SNAPSHOT_SECONDS)
@@ -126,7 +125,7 @@ def _guardrail_trial(client: httpx.Client, headers: dict, guardrail: Guardrail) 
     started, wall = time.monotonic(), timezone.now()
     _push(client, headers, BAD)
     answered = time.monotonic() - started
-    _until(lambda: _ofrep_percent(client, headers, GUARDED) == 0, "the guardrail's rollback on OFREP")
+    until(lambda: _ofrep_percent(client, headers, GUARDED) == 0, "the guardrail's rollback on OFREP")
     took = time.monotonic() - started
     state = Guardrail.objects.get(pk=guardrail.pk).state
     assert state == "breached", f"OFREP showed 0 % but the guardrail is {state}"
@@ -142,7 +141,7 @@ def _manual_trial(client: httpx.Client, headers: dict) -> float:
         headers=headers["operate"],
     )
     assert response.status_code == 200, response.text
-    _until(lambda: _ofrep_percent(client, headers, MANUAL) == 0, "the manual rollback on OFREP")
+    until(lambda: _ofrep_percent(client, headers, MANUAL) == 0, "the manual rollback on OFREP")
     return time.monotonic() - started
 
 
@@ -163,14 +162,6 @@ def _ofrep_percent(client: httpx.Client, headers: dict, slug: str) -> int:
 
 def _guardrail_row(guardrail: Guardrail) -> Guardrail:
     return Guardrail.objects.get(pk=guardrail.pk)
-
-
-def _until(condition, what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(POLL_SECONDS)
 
 
 def _rows(auto: list[float], floor: list[float], written: list[float], accepted: list[float]) -> list[Row]:

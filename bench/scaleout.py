@@ -18,13 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench import data
-from bench.harness import Bench, Load, Row, median, ms, percentile, wrk
+from bench.harness import Bench, Load, Row, median, ms, percentile, until, wrk
 from migrations_app.rollout import services as rollout
 
 SLUG = "bench-scaleout"
 CONNECTIONS = 16  # per web process
 BODY = '{"context": {"targetingKey": "user-42"}}'
-POLL_SECONDS = 0.003
 
 
 def run(bench: Bench) -> list[Row]:
@@ -71,7 +70,7 @@ def _rollback_trial(migration, first: str, second: str, flags: dict, operate: di
         timeout=10,
     )
     assert response.status_code == 200, response.text
-    _until(lambda: _percent(second, flags) == 0, "the other web process to show 0 %")
+    until(lambda: _percent(second, flags) == 0, "the other web process to show 0 %")
     return time.monotonic() - started
 
 
@@ -83,21 +82,13 @@ def _resume(migration, first: str, second: str, flags: dict) -> None:
         # A bench migration's checklist is empty: an audited override, as an Admin would.
         rollout.set_traffic(migration, to=25, by=data.BY, reason=reason, override=True)
     for base in (first, second):
-        _until(lambda base=base: _percent(base, flags) == 25, f"{base} at 25 %")
+        until(lambda base=base: _percent(base, flags) == 25, f"{base} at 25 %")
 
 
 def _percent(base: str, headers: dict) -> int:
     response = httpx.post(f"{base}/ofrep/v1/evaluate/flags/{SLUG}", content=BODY, headers=headers, timeout=5)
     response.raise_for_status()
     return response.json()["metadata"]["percent"]
-
-
-def _until(condition, what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(POLL_SECONDS)
 
 
 def _rows(alone: list[Load], together: list[tuple[Load, Load]], reached: list[float]) -> list[Row]:
