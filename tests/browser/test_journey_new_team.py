@@ -272,9 +272,12 @@ def tick_the_gate(page, base: str, slug: str) -> None:
     """Tick every required item of the phases before deployment (the rows without “optional”)."""
     page.goto(f"{base}/migrations/{slug}/")
     page.locator("#checklist-summary").get_by_role("link", name="Open the checklist").click()
+    # rows.all() below does not wait: be on the checklist before listing its rows.
+    page.wait_for_url(f"**/checklists/migration/{slug}/")
     migration = Migration.objects.get(slug=slug)
     for phase in gate_phases(migration):
         section = page.locator(f"#phase-{phase.pk}")
+        section.wait_for()
         rows = section.locator(".ck-row").filter(has_not=page.locator(".badge", has_text="optional"))
         for item_id in [row.get_attribute("id") for row in rows.all()]:
             page.locator(f"#{item_id} button.ck-box").click()
