@@ -21,27 +21,9 @@ from checklists.forms import (
 )
 from checklists.models import ChecklistItem, ChecklistSection, ChecklistTemplate, ItemState, SignOff
 from checklists.selectors import Viewer
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.models import Phase
-
-
-def _errors(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [m for ms in error.message_dict.values() for m in ms]
-    return list(error.messages)
-
-
-def _form_errors(form) -> list[str]:
-    """Each error with the name of its field, so a person knows what to fix."""
-    errors = []
-    for name, messages_ in form.errors.items():
-        field = form.fields.get(name)
-        label = (
-            (field.label if field and field.label else name.replace("_", " ").capitalize()) if field else ""
-        )
-        errors += [f"{label}: {message}" if label else message for message in messages_]
-    return errors
 
 
 def _next_url(request, fallback: str) -> str:
@@ -146,14 +128,14 @@ def item_tick(request, pk):
     form = TickForm(request.POST)
     errors: list[str] = []
     if not form.is_valid():
-        errors = _form_errors(form)
+        errors = htmx_kit.form_messages(form)
     else:
         try:
             item = services.set_item_state(
                 item, by=Actor.for_user(request.user), state=form.cleaned_data["state"]
             )
         except ValidationError as error:
-            errors = _errors(error)
+            errors = htmx_kit.refusal_messages(error)
     if request.htmx:
         return _row_response(request, item, viewer, errors=errors, status=422 if errors else 200)
     for error in errors:
@@ -183,11 +165,10 @@ def item_detail(request, pk):
             try:
                 item = services.set_item_state(item, by=Actor.for_user(request.user), **form.cleaned_data)
             except ValidationError as error:
-                errors = _errors(error)
-                for field, msgs in getattr(error, "message_dict", {}).items():
-                    form.add_error(field if field in form.fields else None, msgs)
+                errors = htmx_kit.refusal_messages(error, form)
+                htmx_kit.put_refusal_on_form(form, error)
         else:
-            errors = _form_errors(form)
+            errors = htmx_kit.form_messages(form)
         if request.htmx:
             return _row_response(
                 request, item, viewer, errors=errors, status=422 if errors else 200, open_form=bool(errors)
@@ -269,7 +250,7 @@ def bulk_assign(request, slug):
     form = BulkAssignForm(request.POST, item_ids=item_ids, owners=selectors.owner_choices(migration))
     fallback = reverse("checklists:checklist", args=[migration.slug])
     if not form.is_valid():
-        context = _checklist_context(request, migration, bulk_errors=_form_errors(form))
+        context = _checklist_context(request, migration, bulk_errors=htmx_kit.form_messages(form))
         return render(request, "checklists/checklist.html", context, status=422)
     items = list(migration.checklist_items.filter(pk__in=form.cleaned_data["items"]))
     owner = form.cleaned_data["owner"]
@@ -312,7 +293,7 @@ def phase_signoff(request, pk):
     form = SignOffForm(request.POST)
     errors: list[str] = []
     if not form.is_valid():
-        errors = _form_errors(form)
+        errors = htmx_kit.form_messages(form)
     else:
         role = form.cleaned_data["role"]
         if role not in viewer.roles:
@@ -329,7 +310,7 @@ def phase_signoff(request, pk):
                 comment=form.cleaned_data["comment"],
             )
         except ValidationError as error:
-            errors = _errors(error)
+            errors = htmx_kit.refusal_messages(error)
     fallback = reverse("checklists:checklist", args=[phase.migration.slug]) + f"#phase-{phase.pk}"
     return _phase_response(request, phase, viewer, errors, fallback=fallback)
 
@@ -346,7 +327,7 @@ def signoff_revoke(request, pk):
     form = RevokeForm(request.POST)
     errors: list[str] = []
     if not form.is_valid():
-        errors = _form_errors(form)
+        errors = htmx_kit.form_messages(form)
     else:
         services.revoke_sign_off(signoff, by=Actor.for_user(request.user), reason=form.cleaned_data["reason"])
     fallback = reverse("checklists:checklist", args=[phase.migration.slug]) + f"#phase-{phase.pk}"

@@ -13,18 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from checklists import services as checklist_services
-from migrations_app import access, csv_export, selectors, services, states
+from migrations_app import access, csv_export, htmx_kit, selectors, services, states
 from migrations_app.audit import Actor
 from migrations_app.forms import MigrationForm, TransitionForm
 from migrations_app.models import MigrationStatus
 from migrations_app.people import roles
 from migrations_app.rollout import gates as rollout_gates
-
-
-def _error_messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [message for messages_ in error.message_dict.values() for message in messages_]
-    return list(error.messages)
 
 
 @require_GET
@@ -113,7 +107,7 @@ def migration_transition(request, slug):
     form = TransitionForm(request.POST)
     errors: list[str] = []
     if not form.is_valid():
-        errors = [f"{field}: {', '.join(errs)}" for field, errs in form.errors.items()]
+        errors = htmx_kit.form_messages(form)
     else:
         target, override = form.cleaned_data["to"], form.cleaned_data["override"]
         access.require(request.user, states.permission_for(target))
@@ -128,18 +122,18 @@ def migration_transition(request, slug):
                 override=override,
             )
         except ValidationError as error:
-            errors = _error_messages(error)
-    if not request.htmx:
-        for error in errors:
-            messages.error(request, error)
-        return redirect(migration)
-    response = render(
-        request,
-        "migrations_app/migration_detail.html#status-panel",
-        _detail_context(request, migration, status_errors=errors),
-        status=422 if errors else 200,
-    )
-    return response if errors else trigger_client_event(response, "migrationChanged")
+            errors = htmx_kit.refusal_messages(error, form)
+
+    def status_panel():
+        response = render(
+            request,
+            "migrations_app/migration_detail.html#status-panel",
+            _detail_context(request, migration, status_errors=errors),
+            status=422 if errors else 200,
+        )
+        return response if errors else trigger_client_event(response, "migrationChanged")
+
+    return htmx_kit.partial_or_redirect(request, status_panel, redirect_to=migration, errors=errors)
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.incidents import (
     announcements,
@@ -18,8 +18,6 @@ from migrations_app.incidents import (
     forms,
     selectors,
 )
-from migrations_app.incidents.errors import errors_of as _errors
-from migrations_app.incidents.errors import form_errors_of as _form_errors
 from migrations_app.incidents.models import (
     Announcement,
     StatusPage,
@@ -57,7 +55,9 @@ def announcement_draft(request, slug):
     migration = access.get_migration_for_user(request.user, slug, action="send_announcements")
     form = forms.DraftForm(request.POST)
     if not form.is_valid():
-        context = _announcements_context(request, migration, draft_form=form, errors=_form_errors(form))
+        context = _announcements_context(
+            request, migration, draft_form=form, errors=htmx_kit.form_messages(form)
+        )
         return render(request, "incidents/announcements.html", context, status=422)
     proposed = request.POST.get("proposed") == "1"
     announcement = announcements.draft(
@@ -109,11 +109,15 @@ def announcement_edit(request, slug, pk):
     announcement = _announcement_for(request, slug, pk, action="send_announcements")
     form = forms.EditAnnouncementForm(request.POST)
     if not form.is_valid():
-        return _announcement_page(request, announcement, form=form, errors=_form_errors(form), status=422)
+        return _announcement_page(
+            request, announcement, form=form, errors=htmx_kit.form_messages(form), status=422
+        )
     try:
         announcements.edit(announcement, by=Actor.for_user(request.user), **form.cleaned_data)
     except ValidationError as error:
-        return _announcement_page(request, announcement, form=form, errors=_errors(error), status=422)
+        return _announcement_page(
+            request, announcement, form=form, errors=htmx_kit.refusal_messages(error), status=422
+        )
     messages.success(request, "Saved. Check the preview before sending.")
     return redirect("incidents:announcement", announcement.migration.slug, announcement.pk)
 
@@ -129,7 +133,7 @@ def announcement_send(request, slug, pk):
             confirm_no_recipients=request.POST.get("confirm_no_recipients") == "1",
         )
     except ValidationError as error:
-        return _announcement_page(request, announcement, errors=_errors(error), status=422)
+        return _announcement_page(request, announcement, errors=htmx_kit.refusal_messages(error), status=422)
     messages.success(
         request,
         "It was already sent."
@@ -145,11 +149,11 @@ def announcement_schedule(request, slug, pk):
     announcement = _announcement_for(request, slug, pk, action="send_announcements")
     form = forms.ScheduleForm(request.POST)
     if not form.is_valid():
-        return _announcement_page(request, announcement, errors=_form_errors(form), status=422)
+        return _announcement_page(request, announcement, errors=htmx_kit.form_messages(form), status=422)
     try:
         announcements.schedule(announcement, by=Actor.for_user(request.user), **form.cleaned_data)
     except ValidationError as error:
-        return _announcement_page(request, announcement, errors=_errors(error), status=422)
+        return _announcement_page(request, announcement, errors=htmx_kit.refusal_messages(error), status=422)
     messages.success(request, "Scheduled. golive sends it at that time.")
     return redirect("incidents:announcement", announcement.migration.slug, announcement.pk)
 
@@ -171,7 +175,7 @@ def subscriber_add(request, slug):
             migration, by=Actor.for_user(request.user), email=request.POST.get("email", "")
         )
     except ValidationError as error:
-        context = _announcements_context(request, migration, errors=_errors(error))
+        context = _announcements_context(request, migration, errors=htmx_kit.refusal_messages(error))
         return render(request, "incidents/announcements.html", context, status=422)
     return redirect(reverse("incidents:announcements", args=[migration.slug]) + "#subscribers")
 
@@ -191,7 +195,7 @@ def status_page_settings(request, slug):
     migration = access.get_migration_for_user(request.user, slug, action="send_announcements")
     form = forms.StatusPageForm(request.POST)
     if not form.is_valid():
-        context = _announcements_context(request, migration, errors=_form_errors(form))
+        context = _announcements_context(request, migration, errors=htmx_kit.form_messages(form))
         return render(request, "incidents/announcements.html", context, status=422)
     page = announcements.configure_status_page(
         migration, by=Actor.for_user(request.user), **form.cleaned_data

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.incidents import (
     channels,
@@ -30,8 +30,6 @@ from migrations_app.incidents import (
     settings_views,
     timeline_groups,
 )
-from migrations_app.incidents.errors import errors_of as _errors
-from migrations_app.incidents.errors import form_errors_of as _form_errors
 from migrations_app.incidents.models import (
     Incident,
     IncidentStatus,
@@ -64,7 +62,7 @@ def incident_open(request, slug):
         try:
             incident = services.open_incident(migration, by=Actor.for_user(request.user), **form.cleaned_data)
         except ValidationError as error:
-            errors = _errors(error)
+            errors = htmx_kit.refusal_messages(error)
         else:
             return redirect("incidents:detail", migration.slug, incident.pk)
     context = {
@@ -72,7 +70,7 @@ def incident_open(request, slug):
         "incidents": selectors.incidents_for(migration),
         "form": form,
         "can_manage": True,
-        "errors": errors or _form_errors(form),
+        "errors": errors or htmx_kit.form_messages(form),
     }
     return render(request, "incidents/incident_list.html", context, status=422)
 
@@ -161,11 +159,11 @@ def incident_status(request, slug, pk):
     incident = _incident_for(request, slug, pk, action="manage_incidents")
     form = forms.StatusForm(request.POST)
     if not form.is_valid():
-        return _after_change(request, incident, errors=_form_errors(form))
+        return _after_change(request, incident, errors=htmx_kit.form_messages(form))
     try:
         incident = services.change_status(incident, by=Actor.for_user(request.user), **form.cleaned_data)
     except ValidationError as error:
-        return _after_change(request, incident, errors=_errors(error))
+        return _after_change(request, incident, errors=htmx_kit.refusal_messages(error))
     return _after_change(request, incident, note=f"Status: {incident.get_status_display()}.")
 
 
@@ -175,7 +173,7 @@ def incident_note(request, slug, pk):
     incident = _incident_for(request, slug, pk, action="manage_incidents")
     form = forms.NoteForm(request.POST)
     if not form.is_valid():
-        return _after_change(request, incident, errors=_form_errors(form))
+        return _after_change(request, incident, errors=htmx_kit.form_messages(form))
     services.add_note(incident, by=Actor.for_user(request.user), **form.cleaned_data)
     return _after_change(request, incident, note="Note added.")
 
@@ -186,11 +184,11 @@ def incident_details(request, slug, pk):
     incident = _incident_for(request, slug, pk, action="manage_incidents")
     form = forms.DetailsForm(request.POST, users=get_user_model().objects.filter(is_active=True))
     if not form.is_valid():
-        return _after_change(request, incident, errors=_form_errors(form))
+        return _after_change(request, incident, errors=htmx_kit.form_messages(form))
     try:
         incident = services.update_details(incident, by=Actor.for_user(request.user), **form.cleaned_data)
     except ValidationError as error:
-        return _after_change(request, incident, errors=_errors(error))
+        return _after_change(request, incident, errors=htmx_kit.refusal_messages(error))
     return _after_change(request, incident, note="Details saved.")
 
 
@@ -200,7 +198,7 @@ def incident_postmortem(request, slug, pk):
     incident = _incident_for(request, slug, pk, action="manage_incidents")
     form = forms.PostmortemForm(request.POST)
     if not form.is_valid():
-        return _after_change(request, incident, errors=_form_errors(form))
+        return _after_change(request, incident, errors=htmx_kit.form_messages(form))
     services.save_postmortem(incident, by=Actor.for_user(request.user), **form.cleaned_data)
     return _after_change(request, incident, note="Post-mortem saved.")
 
@@ -298,7 +296,7 @@ def channel_create(request):
     access.require(request.user, "edit_channels")
     form = forms.ChannelForm(request.POST)
     if not form.is_valid():
-        return _channels_page(request, form=form, errors=_form_errors(form), status=422)
+        return _channels_page(request, form=form, errors=htmx_kit.form_messages(form), status=422)
     channel = channels.create_channel(
         by=Actor.for_user(request.user),
         migrations=form.cleaned_data["migrations"],

@@ -127,7 +127,7 @@ def plan_kpis(request, slug):
     plan = request.POST.get("plan", "")
     action = request.POST.get("action", GuardrailAction.ROLLBACK)
     if plan not in standard.PLANS or action not in GuardrailAction.values:
-        messages.error(request, "plan: choose one of the reference plans and what its guardrails do.")
+        messages.error(request, "Plan: choose one of the reference plans and what its guardrails do.")
         return redirect(_settings_url(migration, "#standard"))
     probe = Probe.objects.filter(migration=migration, pk=request.POST.get("probe") or None).first()
     created = standard.add_plan_kpis(

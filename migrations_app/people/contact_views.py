@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.models import Contact
 from migrations_app.people import contacts, selectors
 from migrations_app.people.forms import ContactForm
-from migrations_app.people.views import add_service_errors
 
 
 @require_GET
@@ -43,7 +42,7 @@ def contact_edit(request, pk=None):
         try:
             saved = contacts.save_contact(contact, by=Actor.for_user(request.user), **fields)
         except ValidationError as error:
-            add_service_errors(form, error)
+            htmx_kit.put_refusal_on_form(form, error)
         else:
             messages.success(request, f"Saved {saved.name}.")
             return redirect("people:contacts")

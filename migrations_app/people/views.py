@@ -9,20 +9,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.people import accounts, selectors
 from migrations_app.people.display import person_label
 from migrations_app.people.forms import PasswordResetForm, UserCreateForm, UserEditForm
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Put a service's refusal on the field it names (or on the form), so the page shows it there."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_messages)
 
 
 def _status(form) -> int:
@@ -50,7 +41,7 @@ def user_create(request):
         try:
             user, generated = accounts.create_user(by=Actor.for_user(request.user), **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            htmx_kit.put_refusal_on_form(form, error)
         else:
             return _after_password(request, user, generated, f"Added {person_label(user)}.")
     return render(request, "people/user_form.html", {"form": form, "creating": True}, status=_status(form))
@@ -83,7 +74,7 @@ def user_edit(request, username):
         try:
             accounts.update_user(person, by=Actor.for_user(request.user), **fields)
         except ValidationError as error:
-            add_service_errors(form, error)
+            htmx_kit.put_refusal_on_form(form, error)
         else:
             messages.success(request, f"Saved {person_label(person)}.")
             return redirect("people:edit", username=person.get_username())
@@ -101,7 +92,7 @@ def user_password(request, username):
         try:
             generated = accounts.reset_password(person, by=Actor.for_user(request.user), **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            htmx_kit.put_refusal_on_form(form, error)
         else:
             if person.pk == request.user.pk:
                 update_session_auth_hash(request, person)  # resetting your own password keeps you logged in

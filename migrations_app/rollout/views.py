@@ -10,31 +10,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.rollout import selectors, services, tokens
 from migrations_app.rollout.models import ApiToken, RollbackStep, TokenScope
 
 
-def _errors(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [f"{m}" for messages_ in error.message_dict.values() for m in messages_]
-    return list(error.messages)
-
-
 def _panel(request, migration, *, errors=(), notice="", status=200, changed=False):
     """The updated panel for htmx, or back to the page (with the message) for a plain form post."""
     migration.refresh_from_db()
-    if not request.htmx:
-        for error in errors:
-            messages.error(request, error)
-        if notice:
-            messages.info(request, notice)
-        return redirect(migration)
-    context = {"migration": migration, "errors": errors, "notice": notice}
-    context.update(selectors.traffic_panel(migration, request.user))
-    response = render(request, "rollout/panel.html", context, status=status)
-    return trigger_client_event(response, "trafficChanged") if changed else response
+
+    def panel():
+        context = {"migration": migration, "errors": errors, "notice": notice}
+        context.update(selectors.traffic_panel(migration, request.user))
+        response = render(request, "rollout/panel.html", context, status=status)
+        return trigger_client_event(response, "trafficChanged") if changed else response
+
+    return htmx_kit.partial_or_redirect(request, panel, redirect_to=migration, errors=errors, notice=notice)
 
 
 @require_GET
@@ -67,7 +59,7 @@ def traffic_set(request, slug):
     try:
         percent = int(request.POST.get("percent", ""))
     except ValueError:
-        return _panel(request, migration, errors=["percent: choose a traffic level."], status=422)
+        return _panel(request, migration, errors=["Percent: choose a traffic level."], status=422)
     try:
         services.set_traffic(
             migration,
@@ -77,7 +69,7 @@ def traffic_set(request, slug):
             override=override,
         )
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     return _panel(request, migration, notice=f"Traffic is now at {percent} %.", changed=True)
 
 
@@ -94,13 +86,13 @@ def plan_update(request, slug):
         return _panel(
             request,
             migration,
-            errors=["steps / soak_minutes: use whole numbers, e.g. 5, 25, 50, 100 and 1440."],
+            errors=["Steps / soak minutes: use whole numbers, e.g. 5, 25, 50, 100 and 1440."],
             status=422,
         )
     try:
         services.update_plan(migration, steps=steps, soak_minutes=soak, by=Actor.for_user(request.user))
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     return _panel(request, migration, notice="Rollout plan saved.", changed=True)
 
 
@@ -110,11 +102,11 @@ def traffic_pause(request, slug):
     migration = access.get_migration_for_user(request.user, slug, action="change_traffic")
     reason = request.POST.get("reason", "").strip()
     if not reason:
-        return _panel(request, migration, errors=["reason: say why the rollout pauses."], status=422)
+        return _panel(request, migration, errors=["Reason: say why the rollout pauses."], status=422)
     try:
         services.pause_rollout(migration, by=Actor.for_user(request.user), reason=reason)
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     return _panel(request, migration, notice="Rollout paused.", changed=True)
 
 
@@ -127,7 +119,7 @@ def traffic_resume(request, slug):
             migration, by=Actor.for_user(request.user), reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     return _panel(request, migration, notice="Rollout resumed.", changed=True)
 
 
@@ -140,13 +132,13 @@ def rollback(request, slug):
         return _panel(
             request,
             migration,
-            errors=["reason: say why you roll back (it goes to the incident and the audit trail)."],
+            errors=["Reason: say why you roll back (it goes to the incident and the audit trail)."],
             status=422,
         )
     try:
         result = services.roll_back(migration, by=Actor.for_user(request.user), reason=reason)
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     if result.already:
         return _panel(request, migration, notice=services.already_message(result), changed=True)
     return _panel(
@@ -184,7 +176,7 @@ def token_list(request):
             )
             created = {"token": token, "raw": raw}
         except ValidationError as error:
-            errors, status = _errors(error), 422
+            errors, status = htmx_kit.refusal_messages(error), 422
     context = {
         "tokens": ApiToken.objects.filter(user=request.user),
         "scopes": TokenScope.choices,

@@ -141,7 +141,7 @@ def test_a_malformed_transition_names_the_field(client_for, ops, migration):
         f"/migrations/{migration.slug}/transition/", {"to": "nonsense"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "to:" in response.text
+    assert "To:" in response.text
 
 
 def test_the_timeline_lists_changes_newest_first(client_for, pm, ops, migration):

@@ -132,21 +132,21 @@ def test_without_javascript_a_status_change_redirects_back(client_for, oncall, i
 
 
 @pytest.mark.parametrize(
-    ("path", "data", "field"),
+    ("path", "data", "label"),
     [
-        ("status/", {"to": "closed"}, "to"),
-        ("status/", {"to": "bogus"}, "to"),
-        ("note/", {"body": ""}, "body"),
-        ("details/", {"severity": "sev9", "public_title": "x"}, "severity"),
-        ("details/", {"severity": "sev2", "public_title": ""}, "public_title"),
+        ("status/", {"to": "closed"}, "To"),
+        ("status/", {"to": "bogus"}, "To"),
+        ("note/", {"body": ""}, "Body"),
+        ("details/", {"severity": "sev9", "public_title": "x"}, "Severity"),
+        ("details/", {"severity": "sev2", "public_title": ""}, "Public title"),
     ],
 )
-def test_invalid_incident_input_is_422_naming_the_field(client_for, oncall, incident, path, data, field):
+def test_invalid_incident_input_is_422_naming_the_field(client_for, oncall, incident, path, data, label):
     before = AuditEvent.objects.count()
     response = client_for(oncall).post(
         f"/migrations/card-payments/incidents/{incident.pk}/{path}", data, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 422 and f"{field}:" in response.content.decode()
+    assert response.status_code == 422 and f"{label}:" in response.content.decode()
     assert AuditEvent.objects.count() == before
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.INVESTIGATING and incident.severity == Severity.SEV3
@@ -159,14 +159,14 @@ def test_resolving_a_resolved_incident_again_is_422(client_for, oncall, incident
         {"to": "identified"},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 422 and "status:" in response.content.decode()
+    assert response.status_code == 422 and "Status:" in response.content.decode()
 
 
 def test_opening_by_hand_needs_a_title(client_for, ops, migration):
     response = client_for(ops).post(
         "/migrations/card-payments/incidents/open/", {"title": "", "severity": "sev2"}
     )
-    assert response.status_code == 422 and "title:" in response.content.decode()
+    assert response.status_code == 422 and "Title:" in response.content.decode()
     assert not Incident.objects.exists()
 
 
@@ -179,19 +179,19 @@ def test_opening_by_hand_goes_to_the_new_incident(client_for, ops, migration):
 
 
 @pytest.mark.parametrize(
-    ("path", "data", "field"),
+    ("path", "data", "label"),
     [
-        ("announcements/draft/", {"kind": "party"}, "kind"),
-        ("announcements/{a}/edit/", {"subject": "", "body": "x"}, "subject"),
-        ("announcements/{a}/schedule/", {"send_at": "yesterday"}, "send_at"),
-        ("announcements/{a}/schedule/", {"send_at": "2001-01-01T10:00"}, "send_at"),
-        ("subscribers/add/", {"email": "nope"}, "email"),
+        ("announcements/draft/", {"kind": "party"}, "Kind"),
+        ("announcements/{a}/edit/", {"subject": "", "body": "x"}, "Subject"),
+        ("announcements/{a}/schedule/", {"send_at": "yesterday"}, "Send at"),
+        ("announcements/{a}/schedule/", {"send_at": "2001-01-01T10:00"}, "Send at"),
+        ("subscribers/add/", {"email": "nope"}, "Email"),
     ],
 )
-def test_invalid_announcement_input_is_422_naming_the_field(client_for, ops, announcement, path, data, field):
+def test_invalid_announcement_input_is_422_naming_the_field(client_for, ops, announcement, path, data, label):
     before = (AuditEvent.objects.count(), Announcement.objects.count(), StatusSubscriber.objects.count())
     response = client_for(ops).post("/migrations/card-payments/" + path.format(a=announcement.pk), data)
-    assert response.status_code == 422 and f"{field}:" in response.content.decode()
+    assert response.status_code == 422 and f"{label}:" in response.content.decode()
     assert (
         AuditEvent.objects.count(),
         Announcement.objects.count(),
@@ -221,8 +221,8 @@ def test_admins_add_channels_and_invalid_ones_are_422(client_for, admin_user):
     bad = client.post(
         "/notifications/new/", {"name": "TG", "kind": "telegram", "telegram_token_env": "bad name!"}
     )
-    assert bad.status_code == 422 and "telegram_chat_id:" in bad.content.decode()
-    assert "telegram_token_env:" in bad.content.decode()
+    assert bad.status_code == 422 and "Telegram chat id:" in bad.content.decode()
+    assert "Telegram token variable:" in bad.content.decode()
     assert not NotificationChannel.objects.exists()
     good = client.post(
         "/notifications/new/",

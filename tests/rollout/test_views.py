@@ -65,7 +65,7 @@ def test_a_second_click_is_told_who_rolled_back_first(client_for, oncall, admin_
 def test_rollback_without_a_reason_names_the_field_and_changes_nothing(client_for, oncall, live_migration):
     response = client_for(oncall).post("/migrations/card-payments/rollback/", {"reason": " "}, **HX)
     assert response.status_code == 422
-    assert "reason:" in response.content.decode()
+    assert "Reason:" in response.content.decode()
     assert current_percent(live_migration) == 25 and not Rollback.objects.exists()
 
 
@@ -112,7 +112,7 @@ def test_it_refuses_an_advance_during_the_soak_and_changes_nothing(client_for, o
 
 def test_a_bad_percent_names_the_field(client_for, ops, live_migration):
     response = client_for(ops).post("/migrations/card-payments/traffic/set/", {"percent": "lots"}, **HX)
-    assert response.status_code == 422 and "percent:" in response.content.decode()
+    assert response.status_code == 422 and "Percent:" in response.content.decode()
     assert current_percent(live_migration) == 25
 
 

@@ -11,6 +11,7 @@ from django import forms
 from django.test import override_settings
 from django.urls import get_resolver
 
+from migrations_app.htmx_kit import field_label
 from migrations_app.models import AuditEvent
 from tests.security.test_hostile_urls_everywhere import GOLIVE_PACKAGES, _subclasses
 from tests.security.world import build_world
@@ -108,7 +109,10 @@ def test_a_number_past_bigint_in_a_page_form_is_refused_naming_the_field(
                 for value in HUGE:
                     response = client.post(path.format(**ids), {**valid, field: value})
                     assert response.status_code in (400, 422), (form, field, value, response.status_code)
-                    # The incident page lists its refusals as sentences ("commander: Select a valid choice").
-                    named = field in _form_errors(response) or f"{field}: " in response.content.decode()
+                    # The incident page lists its refusals as sentences ("Commander: Select a valid choice").
+                    named = (
+                        field in _form_errors(response)
+                        or f"{field_label(field)}: " in response.content.decode()
+                    )
                     assert named, (form, field, value)
     assert AuditEvent.objects.count() == events

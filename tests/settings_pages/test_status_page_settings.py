@@ -52,7 +52,7 @@ def test_a_bad_subscriber_address_answers_422_naming_the_field(client_for, pm, m
     response = client_for(pm).post(
         reverse("incidents:subscriber_add", args=[migration.slug]), {"email": "nope"}
     )
-    assert response.status_code == 422 and "email: Enter a valid e-mail address." in response.content.decode()
+    assert response.status_code == 422 and "Email: Enter a valid e-mail address." in response.content.decode()
     assert not StatusSubscriber.objects.exists()
 
 
