@@ -1,36 +1,28 @@
+"""The checklist page and its items: tick, state with reason and evidence, owner and due date,
+comments, bulk assign. Sign-offs are in signoff_views, templates in template_views."""
+
+from __future__ import annotations
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from checklists import selectors, services, yaml_io
+from checklists import selectors, services
 from checklists.forms import (
     BulkAssignForm,
     CommentForm,
     ItemDetailsForm,
     ItemStateForm,
-    RevokeForm,
-    SignOffForm,
-    TemplateFileForm,
     TickForm,
 )
-from checklists.models import ChecklistItem, ChecklistSection, ChecklistTemplate, ItemState, SignOff
+from checklists.models import ChecklistItem, ChecklistSection, ItemState
 from checklists.selectors import Viewer
 from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
-from migrations_app.models import Phase
-
-
-def _next_url(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 def _item(request, pk: int) -> tuple[ChecklistItem, Viewer]:
@@ -136,11 +128,12 @@ def item_tick(request, pk):
             )
         except ValidationError as error:
             errors = htmx_kit.refusal_messages(error)
-    if request.htmx:
-        return _row_response(request, item, viewer, errors=errors, status=422 if errors else 200)
-    for error in errors:
-        messages.error(request, error)
-    return redirect(_next_url(request, _checklist_url(item)))
+    return htmx_kit.partial_or_redirect(
+        request,
+        lambda: _row_response(request, item, viewer, errors=errors, status=422 if errors else 200),
+        redirect_to=htmx_kit.next_url(request, _checklist_url(item)),
+        errors=errors,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,7 +168,7 @@ def item_detail(request, pk):
             )
         if not errors:
             messages.success(request, f"Saved: {item.title[:80]} is {item.get_state_display().lower()}.")
-            return redirect(_next_url(request, _checklist_url(item)))
+            return redirect(htmx_kit.next_url(request, _checklist_url(item)))
     return _item_page(request, item, viewer, state_form=form, status=422 if form.is_bound else 200)
 
 
@@ -257,171 +250,4 @@ def bulk_assign(request, slug):
     changed = services.assign_items(items, owner=owner, by=Actor.for_user(request.user))
     who = owner.get_full_name() or owner.get_username() if owner else "nobody"
     messages.success(request, f"Assigned {changed} item{'s' if changed != 1 else ''} to {who}.")
-    return redirect(_next_url(request, fallback))
-
-
-# --- Sign-offs ---------------------------------------------------------------------------------------
-
-
-def _phase(request, pk) -> tuple[Phase, Viewer]:
-    access.require(request.user, "view")
-    phase = get_object_or_404(Phase.objects.select_related("migration"), pk=pk)
-    return phase, Viewer.of(request.user, phase.migration)
-
-
-def _phase_response(request, phase, viewer, errors, *, fallback):
-    if request.htmx:
-        context = {
-            "p": selectors.phase_context(phase, viewer),
-            "migration": phase.migration,
-            "viewer": viewer,
-            "phase_errors": errors,
-        }
-        response = render(
-            request, "checklists/_parts.html#phase-head", context, status=422 if errors else 200
-        )
-        return response if errors else trigger_client_event(response, "checklistChanged")
-    for error in errors:
-        messages.error(request, error)
-    return redirect(_next_url(request, fallback))
-
-
-@require_POST
-@login_required
-def phase_signoff(request, pk):
-    phase, viewer = _phase(request, pk)
-    form = SignOffForm(request.POST)
-    errors: list[str] = []
-    if not form.is_valid():
-        errors = htmx_kit.form_messages(form)
-    else:
-        role = form.cleaned_data["role"]
-        if role not in viewer.roles:
-            label = dict(form.fields["role"].choices)[role]
-            raise PermissionDenied(
-                f"Only the {label} of {phase.migration.name} may sign off as {label}; your account does not hold that role here."
-            )
-        try:
-            services.sign_off_phase(
-                phase,
-                user=request.user,
-                role=role,
-                by=Actor.for_user(request.user),
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as error:
-            errors = htmx_kit.refusal_messages(error)
-    fallback = reverse("checklists:checklist", args=[phase.migration.slug]) + f"#phase-{phase.pk}"
-    return _phase_response(request, phase, viewer, errors, fallback=fallback)
-
-
-@require_POST
-@login_required
-def signoff_revoke(request, pk):
-    access.require(request.user, "view")
-    signoff = get_object_or_404(SignOff.objects.select_related("phase__migration"), pk=pk)
-    phase = signoff.phase
-    viewer = Viewer.of(request.user, phase.migration)
-    if not viewer.can_revoke(signoff):
-        raise PermissionDenied("Only the person who signed, or a golive Admin, may revoke this sign-off.")
-    form = RevokeForm(request.POST)
-    errors: list[str] = []
-    if not form.is_valid():
-        errors = htmx_kit.form_messages(form)
-    else:
-        services.revoke_sign_off(signoff, by=Actor.for_user(request.user), reason=form.cleaned_data["reason"])
-    fallback = reverse("checklists:checklist", args=[phase.migration.slug]) + f"#phase-{phase.pk}"
-    return _phase_response(request, phase, viewer, errors, fallback=fallback)
-
-
-@require_GET
-@login_required
-def phase_sheet(request, pk):
-    phase, _ = _phase(request, pk)
-    context = {"migration": phase.migration, **selectors.sheet(phase)}
-    return render(request, "checklists/phase_sheet.html", context)
-
-
-# --- Templates ---------------------------------------------------------------------------------------
-
-
-@require_GET
-@login_required
-def template_list(request):
-    access.require(request.user, "view")
-    context = {
-        "templates": selectors.templates_for_list(),
-        "can_edit": access.can(request.user, "edit_templates"),
-    }
-    return render(request, "checklists/template_list.html", context)
-
-
-@require_GET
-@login_required
-def template_detail(request, slug):
-    access.require(request.user, "view")
-    template = get_object_or_404(ChecklistTemplate, slug=slug)
-    phases = template.phases.prefetch_related("sections__items").order_by("position")
-    context = {
-        "template": template,
-        "phases": phases,
-        "recurring": template.recurring.all(),
-        "can_edit": access.can(request.user, "edit_templates"),
-    }
-    return render(request, "checklists/template_detail.html", context)
-
-
-@require_GET
-@login_required
-def template_export(request, slug):
-    access.require(request.user, "view")
-    template = get_object_or_404(ChecklistTemplate, slug=slug)
-    response = HttpResponse(yaml_io.export(template), content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{template.slug}.yaml"'
-    return response
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def template_import(request):
-    access.require(request.user, "edit_templates")
-    return _template_file_page(request, template=None)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def template_edit(request, slug):
-    access.require(request.user, "edit_templates")
-    template = get_object_or_404(ChecklistTemplate, slug=slug)
-    return _template_file_page(request, template=template)
-
-
-def _template_file_page(request, *, template):
-    """Import a new template, or edit one as YAML: the whole file is checked before anything is saved."""
-    initial = {"yaml_text": yaml_io.export(template)} if template else {}
-    posted = request.method == "POST"
-    form = TemplateFileForm(
-        request.POST if posted else None, request.FILES if posted else None, initial=initial
-    )
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = yaml_io.import_text(
-                form.cleaned_data["yaml_text"],
-                by=Actor.for_user(request.user),
-                expect_slug=template.slug if template else None,
-            )
-        except yaml_io.TemplateFileError as error:
-            problems = error.problems
-        else:
-            messages.success(
-                request, f"Saved the template {saved.name}. Running migrations keep their own copy."
-            )
-            return redirect(saved)
-    status = 422 if form.is_bound else 200
-    return render(
-        request,
-        "checklists/template_file.html",
-        {"form": form, "template": template, "problems": problems},
-        status=status,
-    )
+    return redirect(htmx_kit.next_url(request, fallback))

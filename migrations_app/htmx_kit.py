@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def field_label(name: str, form: forms.BaseForm | None = None) -> str:
@@ -72,3 +73,12 @@ def partial_or_redirect(
     if notice:
         messages.info(request, notice)
     return redirect(redirect_to)
+
+
+def next_url(request, fallback: str) -> str:
+    """Where a plain form post goes back to: its "next" field when it is a page of this site
+    (never another host: an open redirect), else the fallback."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
