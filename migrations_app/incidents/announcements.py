@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -29,6 +30,26 @@ from migrations_app.models import Migration, MigrationStatus
 from migrations_app.rollout import outbox
 
 PLACEHOLDERS = ("migration", "date", "window", "duration", "contact")
+
+
+class Details(TypedDict, total=False):
+    """What a notice says besides its text, the same for a draft and an edit: the placeholders'
+    values ({date}, {window}, {duration}, {contact}) and, for maintenance, when it starts and ends."""
+
+    date: str
+    window: str
+    duration: str
+    contact: str
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+def _placeholder_fields(details: Details) -> dict[str, str]:
+    unknown = set(details) - set(Details.__annotations__)
+    if unknown:
+        raise TypeError(f"Not a detail of an announcement: {', '.join(sorted(unknown))}")
+    return {name: details.get(name, "") for name in ("date", "window", "duration", "contact")}
+
 
 DEFAULT_TEMPLATES = {
     AnnouncementKind.MAINTENANCE: (
@@ -91,13 +112,8 @@ def draft(
     *,
     by: Actor,
     kind: str,
-    date: str = "",
-    window: str = "",
-    duration: str = "",
-    contact: str = "",
-    starts_at: dt.datetime | None = None,
-    ends_at: dt.datetime | None = None,
     proposed: bool = False,
+    **details: Unpack[Details],
 ) -> Announcement:
     """A draft from the kind's template. A proposed draft exists once per kind (a repeat returns it)."""
     if kind not in AnnouncementKind.values:
@@ -106,7 +122,7 @@ def draft(
         existing := Announcement.objects.filter(migration=migration, kind=kind, proposed=True).first()
     ):
         return existing
-    fields = {"date": date, "window": window, "duration": duration, "contact": contact}
+    fields = _placeholder_fields(details)
     subject, body = template_for(kind)
     values = _values(migration, fields)
     try:
@@ -116,8 +132,8 @@ def draft(
                 kind=kind,
                 subject=render(subject, values)[:200],
                 body=render(body, values),
-                starts_at=starts_at,
-                ends_at=ends_at,
+                starts_at=details.get("starts_at"),
+                ends_at=details.get("ends_at"),
                 proposed=proposed,
                 created_by=by.label,
                 **fields,
@@ -139,12 +155,7 @@ def edit(
     by: Actor,
     subject: str,
     body: str,
-    date: str = "",
-    window: str = "",
-    duration: str = "",
-    contact: str = "",
-    starts_at: dt.datetime | None = None,
-    ends_at: dt.datetime | None = None,
+    **details: Unpack[Details],
 ) -> Announcement:
     """Change a draft or scheduled notice. Placeholders in the text are filled from the fields."""
     announcement = _locked(announcement)
@@ -152,13 +163,13 @@ def edit(
         raise ValidationError({"status": f"This announcement was {announcement.status}; write a new one."})
     if not subject.strip() or not body.strip():
         raise ValidationError({"subject": "An announcement needs a subject and a text."})
-    fields = {"date": date, "window": window, "duration": duration, "contact": contact}
+    fields = _placeholder_fields(details)
     values = _values(announcement.migration, fields)
     names = ["subject", "body", "date", "window", "duration", "contact", "starts_at", "ends_at"]
     before = audit.snapshot(announcement, names)
     announcement.subject = render(subject.strip(), values)[:200]
     announcement.body = render(body.strip(), values)
-    announcement.starts_at, announcement.ends_at = starts_at, ends_at
+    announcement.starts_at, announcement.ends_at = details.get("starts_at"), details.get("ends_at")
     for name, value in fields.items():
         setattr(announcement, name, value)
     announcement.save()

@@ -219,46 +219,44 @@ def _json_body(request, fields: str) -> tuple[dict | None, JsonResponse | None]:
     return body, None
 
 
+def _sdk_report(request, fields: str, columns) -> HttpResponse:
+    """An Unleash SDK's register or metrics POST: authenticate, read the body, note what the
+    instance said on its row (columns(body) says which), answer 202."""
+    token, refused = _authenticate(request)
+    if refused:
+        return refused
+    body, refused = _json_body(request, fields)
+    if refused:
+        return refused
+    _upsert_instance(body["appName"], body.get("instanceId", ""), token_name=token.name, **columns(body))
+    return HttpResponse(status=202)
+
+
+def _registration(body: dict) -> dict:
+    return {
+        "registered_at": timezone.now(),
+        "sdk_version": str(body.get("sdkVersion", ""))[:100],
+        "started_at": _parse_time(body.get("started")),
+    }
+
+
+def _metrics(body: dict) -> dict:
+    exposure.record_unleash_metrics(body.get("bucket"))
+    return {"last_metrics_at": timezone.now(), "last_metrics": body.get("bucket") or {}}
+
+
 @csp_exempt()
 @csrf_exempt
 @require_POST
 def unleash_register(request):
-    token, refused = _authenticate(request)
-    if refused:
-        return refused
-    body, refused = _json_body(request, "appName and instanceId")
-    if refused:
-        return refused
-    _upsert_instance(
-        str(body["appName"])[:200],
-        str(body.get("instanceId", ""))[:200],
-        registered_at=timezone.now(),
-        sdk_version=str(body.get("sdkVersion", ""))[:100],
-        token_name=token.name,
-        started_at=_parse_time(body.get("started")),
-    )
-    return HttpResponse(status=202)
+    return _sdk_report(request, "appName and instanceId", _registration)
 
 
 @csp_exempt()
 @csrf_exempt
 @require_POST
 def unleash_metrics(request):
-    token, refused = _authenticate(request)
-    if refused:
-        return refused
-    body, refused = _json_body(request, "appName, instanceId and bucket")
-    if refused:
-        return refused
-    _upsert_instance(
-        str(body["appName"])[:200],
-        str(body.get("instanceId", ""))[:200],
-        last_metrics_at=timezone.now(),
-        last_metrics=body.get("bucket") or {},
-        token_name=token.name,
-    )
-    exposure.record_unleash_metrics(body.get("bucket"))
-    return HttpResponse(status=202)
+    return _sdk_report(request, "appName, instanceId and bucket", _metrics)
 
 
 def _upsert_instance(app: str, instance: str, **fields) -> None:
