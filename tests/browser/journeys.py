@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client
 
-from golive_site import demo_provider
-from migrations_app.management.commands.seed_demo import DEMO_PASSWORD
+from migrations_app.demo import provider as demo_provider
+from migrations_app.demo.seed import DEMO_PASSWORD
 from migrations_app.people.display import person_label
 from tests.conftest import restore_reference_data
 from tests.factories import PASSWORD

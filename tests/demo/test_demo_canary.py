@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from golive_site import demo_provider
 from migrations_app.audit import Actor
-from migrations_app.management.commands.seed_demo import ROLLING_SLUG
+from migrations_app.demo import provider as demo_provider
+from migrations_app.demo.seed import ROLLING_SLUG
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.monitoring.models import Guardrail, GuardrailVerdict, Kpi
 from migrations_app.rollout import exposure

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from golive_site import demo_provider
+from migrations_app.demo import provider as demo_provider
 from migrations_app.models import AuditEvent
 from migrations_app.monitoring.models import Sample
 from tests.factories import make_migration

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 
-from migrations_app.management.commands.seed_demo import ROLLING_SLUG, ROLLING_WINDOW_SECONDS
+from migrations_app.demo.seed import ROLLING_SLUG, ROLLING_WINDOW_SECONDS
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.monitoring.models import Probe
 from migrations_app.rollout.models import Rollback

@@ -11,8 +11,8 @@ from checklists.models import ChecklistTemplate
 from checklists.services import create_migration_from_template
 from migrations_app.access import Group
 from migrations_app.audit import Actor
+from migrations_app.demo.seed import demo_user
 from migrations_app.inbound import services as inbound_services
-from migrations_app.management.commands.seed_demo import Command as SeedDemo
 from migrations_app.models import AuditEvent, Contact, ContactKind
 from migrations_app.monitoring import services as monitoring_services
 from migrations_app.monitoring import standard
@@ -135,7 +135,7 @@ def seeded_admin(db):
     """The `admin` account exactly as `seed_demo` makes it: Admin group and staff, no superuser."""
     for module, function in GRANTS:  # a transactional test before this one flushed the groups
         getattr(importlib.import_module(module), function)(django_apps, None)
-    user = SeedDemo()._user("admin", "Ada Admin", Group.ADMIN)
+    user = demo_user("admin", "Ada Admin", Group.ADMIN)
     assert user.is_staff and not user.is_superuser
     return user
 

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from migrations_app.audit import Actor
+from migrations_app.demo.monitoring import add_demo_monitoring
 from migrations_app.models import AuditEvent
 from migrations_app.monitoring import kpis, services
 from migrations_app.monitoring.models import (
@@ -371,10 +372,10 @@ def test_a_linked_checklist_item_is_ticked_after_n_passes_with_evidence(probe, m
 
 
 def test_the_demo_gets_a_health_probe_and_alert_only_guardrails(migration):
-    probe = services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM)
+    probe = add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM)
     assert probe.url == "http://127.0.0.1:8000/health"
     assert set(Guardrail.objects.filter(migration=migration).values_list("action", flat=True)) == {"alert"}
-    assert services.add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM) == probe
+    assert add_demo_monitoring(migration, base_url="http://127.0.0.1:8000", by=SYSTEM) == probe
 
 
 def test_charts_show_rolled_up_history(probe, migration, settings):

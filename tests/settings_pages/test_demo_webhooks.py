@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from golive_site import demo_provider
 from migrations_app.audit import Actor
+from migrations_app.demo import provider as demo_provider
 from migrations_app.inbound import services
 from migrations_app.inbound.models import InboundDelivery, InboundWebhook
 from migrations_app.models import AuditEvent

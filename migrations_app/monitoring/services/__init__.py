@@ -5,7 +5,6 @@ Callers keep `from migrations_app.monitoring import services` and `services.crea
 names below are the whole public surface. The Celery tasks enqueue; these modules never import them."""
 
 from migrations_app.monitoring.services.alerts import send_alert
-from migrations_app.monitoring.services.demo import add_demo_monitoring
 from migrations_app.monitoring.services.evaluation import (
     CLOCK_SLACK,
     breach_evidence,
@@ -35,7 +34,6 @@ __all__ = [
     "PROBE_FIELDS",
     "STANDARD_METRIC_KPIS",
     "STANDARD_PROBE_KPIS",
-    "add_demo_monitoring",
     "add_standard_kpis",
     "breach_evidence",
     "create_probe",

@@ -1,6 +1,6 @@
 """A stand-in for the payment provider of the reference plans, for `make run` and the tests.
 
-    python -m golive_site.demo_provider --port 8001
+    python -m migrations_app.demo.provider --port 8001
 
 It answers what golive's demo probes call:
   GET  /health              {"status": "ok", "version": "..."}

@@ -2,7 +2,7 @@
 only the new path of its simulated checkout (or both paths alike) to watch a compare guardrail.
 
 Shown on the demo migrations' pages when GOLIVE_DEMO_PROVIDER_URL is set (`make run` sets it);
-see golive_site/demo_provider.py."""
+see migrations_app/demo/provider.py."""
 
 from __future__ import annotations
 
