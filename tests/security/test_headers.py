@@ -5,17 +5,12 @@ import re
 import pytest
 from django.test import Client
 
-from tests.security.world import build_world, fill, url_patterns
+from tests.security.world import fill, url_patterns
 
 pytestmark = pytest.mark.django_db
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.S)
 INLINE_HANDLER = re.compile(r"""\son[a-z]+="([^"]*)\"""")
-
-
-@pytest.fixture
-def world(ops, pm, oncall, admin_user):
-    return build_world(ops=ops, pm=pm, oncall=oncall, admin_user=admin_user)
 
 
 def html_pages(world):

@@ -6,16 +6,10 @@ import pytest
 from django.test import override_settings
 
 from checklists.models import ChecklistItem
-from tests.security.world import build_world
 
 pytestmark = pytest.mark.django_db
 
 HUGE = ["9223372036854775808", "-9223372036854775809", "99999999999999999999999999", "1e999", "NaN"]
-
-
-@pytest.fixture
-def world(ops, pm, oncall, admin_user):
-    return build_world(ops=ops, pm=pm, oncall=oncall, admin_user=admin_user)
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])

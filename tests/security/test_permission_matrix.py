@@ -8,7 +8,7 @@ page after a successful post."""
 import pytest
 from django.test import Client
 
-from tests.security.world import build_world, fill, url_patterns
+from tests.security.world import fill, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -413,12 +413,6 @@ def parse(table: str) -> dict[tuple[str, str], dict[str, int]]:
         name, method, *codes = line.split()
         rows[(name, method)] = dict(zip(ROLES, map(int, codes), strict=True))
     return rows
-
-
-@pytest.fixture
-def world(ops, pm, oncall, admin_user, settings):
-    settings.GOLIVE_PROBE_ALLOWLIST = ["127.0.0.1/32"]
-    return build_world(ops=ops, pm=pm, oncall=oncall, admin_user=admin_user)
 
 
 def observe(world, role: str) -> dict[tuple[str, str], int]:

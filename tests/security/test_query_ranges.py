@@ -15,7 +15,6 @@ from migrations_app.rollout import tokens
 from tests.factories import make_user
 from tests.security.openapi_operations import operations, path_values
 from tests.security.test_json_bodies import PYTHON_WORDS
-from tests.security.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +35,6 @@ PAGE_QUERIES = [
     ("/checklists/migration/checkout/", "owner"),
     ("/migrations/checkout/panels/status-panel/", "v"),
 ]
-
-
-@pytest.fixture
-def world(ops, pm, oncall, admin_user):
-    return build_world(ops=ops, pm=pm, oncall=oncall, admin_user=admin_user)
 
 
 @pytest.fixture
