@@ -20,6 +20,7 @@ from migrations_app.monitoring.rules_api import router as rules_router
 from migrations_app.monitoring.standard_api import router as standard_kpis_router
 from migrations_app.people.account_api import router as accounts_router
 from migrations_app.people.api import router as people_router
+from migrations_app.people.preference_api import router as preference_router
 from migrations_app.rollout.api import router as rollout_router
 from migrations_app.rollout.hook_api import router as hook_router
 from migrations_app.rollout.plan_api import router as plan_router
@@ -63,5 +64,6 @@ for _router in (
     announcement_router,
     people_router,
     accounts_router,
+    preference_router,
 ):
     api.add_router("/", _router)

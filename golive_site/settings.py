@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "migrations_app.people.time_zone.ViewerPreferencesMiddleware",  # their zone and theme
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "golive_site.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, skipping exempt JSON

@@ -11,6 +11,7 @@ from migrations_app.models.core import (
     PhaseKind,
     WorkerHeartbeat,
 )
+from migrations_app.models.preferences import Theme, UserPreference
 
 __all__ = [
     "SLUG_VALIDATOR",
@@ -24,5 +25,7 @@ __all__ = [
     "MigrationStatus",
     "Phase",
     "PhaseKind",
+    "Theme",
+    "UserPreference",
     "WorkerHeartbeat",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 
 from migrations_app.access import Group
-from migrations_app.models import Contact, ContactKind, Migration
+from migrations_app.models import Contact, ContactKind, Migration, Theme
+from migrations_app.people.preferences import zone_names
 
 GROUP_CHOICES = [(name, name) for name in Group.ALL]
 # "Ada Admin (ada)" as the picker shows a person, or a bare user name.
@@ -106,3 +108,24 @@ class ContactForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
             "kind": forms.Select(choices=ContactKind.choices),
         }
+
+
+class PreferencesForm(forms.Form):
+    """A person's own settings (migrations_app/people/preferences.py checks them again)."""
+
+    theme = forms.ChoiceField(
+        label="Theme",
+        choices=Theme.choices,
+        widget=forms.RadioSelect,
+        help_text="Dark is easier on the eyes at night; “system” follows your computer or phone.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times on every page are shown in this zone, and the zone is named beside them.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = [("", f"golive's default ({settings.TIME_ZONE})")]
+        self.fields["time_zone"].choices = default + [(name, name) for name in zone_names()]

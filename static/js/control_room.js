@@ -30,7 +30,23 @@
       return;
     }
     if (!el.data) el.replaceChildren();
-    Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+    Plotly.react(el, fig.data, themed(fig.layout), { displayModeBar: false, responsive: true });
+  }
+  // The charts take the page's colours (light, dark, or the system's), read from its CSS variables.
+  function themed(layout) {
+    var css = getComputedStyle(document.documentElement);
+    var colour = function (name) { return css.getPropertyValue(name).trim(); };
+    var axis = { gridcolor: colour("--line"), linecolor: colour("--line"), zerolinecolor: colour("--line") };
+    return Object.assign({}, layout, {
+      paper_bgcolor: colour("--card"),
+      plot_bgcolor: colour("--surface-2"),
+      font: Object.assign({}, layout.font, { color: colour("--text") }),
+      xaxis: Object.assign({}, layout.xaxis, axis),
+      yaxis: Object.assign({}, layout.yaxis, axis),
+      annotations: (layout.annotations || []).map(function (note) {
+        return Object.assign({}, note, { bgcolor: colour("--card") });
+      }),
+    });
   }
   function fresh() {
     lastOk = Date.now();
@@ -64,6 +80,7 @@
     var pollMs = Number(banner.dataset.pollSeconds || 5) * 1000;
     fresh();
     window.addEventListener("load", function () { whenIdle(loadPlotly); });
+    if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw);
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.detail.target && event.detail.target.id === "live") fresh();
     });

@@ -208,6 +208,9 @@ people:list                             GET   302  403  403  403  200
 people:create                           GET   302  403  403  403  200
 people:search                           GET   302  200  200  200  200
 people:contacts                         GET   302  200  200  200  200
+people:preferences                      GET   302  200  200  200  200
+api:get_preferences                     GET   401  401  401  401  401
+api:put_preferences                     GET   401  401  401  401  401
 people:contact_create                   GET   302  403  403  403  200
 people:contact_edit                     GET   302  403  403  403  200
 people:contact_delete                   GET   302  403  403  403  200
@@ -399,6 +402,9 @@ people:list                             POST  405  405  405  405  405
 people:create                           POST  302  403  403  403  422
 people:search                           POST  405  405  405  405  405
 people:contacts                         POST  405  405  405  405  405
+people:preferences                      POST  302  422  422  422  422
+api:get_preferences                     POST  405  405  405  405  405
+api:put_preferences                     POST  405  405  405  405  405
 people:contact_create                   POST  302  403  403  403  422
 people:contact_edit                     POST  302  403  403  403  422
 people:contact_delete                   POST  302  403  403  403  302
