@@ -1,0 +1,57 @@
+"""Fixtures for the integrations golive offers other tools (Prometheus, Grafana)."""
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from migrations_app.audit import Actor
+from migrations_app.rollout import selectors, tokens
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each test starts with no cached flag state or tokens (the caches are per process)."""
+    selectors.snapshot_cache.clear()
+    tokens.cache.clear()
+    yield
+    selectors.snapshot_cache.clear()
+    tokens.cache.clear()
+
+
+@pytest.fixture
+def make_token():
+    def make(user, scopes, name="scraper"):
+        _, raw = tokens.create_token(user=user, name=name, scopes=scopes, by=Actor.system("tests"))
+        tokens.cache.clear()
+        return raw
+
+    return make
+
+
+@pytest.fixture
+def metrics_token(ops, make_token):
+    return make_token(ops, "metrics", "prometheus")
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    """{(sample name, its labels): value} of an exposition, read by prometheus-client's parser."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(text: str, name: str, **labels) -> float | None:
+    return samples(text).get((name, frozenset(labels.items())))
+
+
+@pytest.fixture
+def scrape(client, metrics_token):
+    """GET /metrics with the metrics token; the body as text (asserting a 200)."""
+
+    def get(**headers) -> str:
+        response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {metrics_token}", **headers)
+        assert response.status_code == 200, response.content
+        return response.content.decode()
+
+    return get
