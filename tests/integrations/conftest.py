@@ -1,7 +1,6 @@
 """Fixtures for the integrations golive offers other tools (Prometheus, Grafana)."""
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from migrations_app.audit import Actor
 from migrations_app.rollout import selectors, tokens
@@ -30,19 +29,6 @@ def make_token():
 @pytest.fixture
 def metrics_token(ops, make_token):
     return make_token(ops, "metrics", "prometheus")
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    """{(sample name, its labels): value} of an exposition, read by prometheus-client's parser."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(text: str, name: str, **labels) -> float | None:
-    return samples(text).get((name, frozenset(labels.items())))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from migrations_app.models import AuditEvent
 from migrations_app.rollout import tokens
 from migrations_app.rollout.models import ApiToken
 from tests.factories import put_live
-from tests.integrations.conftest import value
+from tests.integrations.helpers import value
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from golive_site.celery import app
 from migrations_app.tasks import heartbeat
-from tests.integrations.conftest import samples, value
+from tests.integrations.helpers import samples, value
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db

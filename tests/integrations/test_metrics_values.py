@@ -14,13 +14,13 @@ from migrations_app.audit import Actor
 from migrations_app.models import MigrationStatus, WorkerHeartbeat
 from migrations_app.monitoring import metrics_export
 from migrations_app.monitoring import services as monitoring_services
-from migrations_app.monitoring.models import Guardrail, GuardrailState, Kpi
+from migrations_app.monitoring.models import Guardrail, GuardrailState
 from migrations_app.monitoring.probing.kinds import Outcome as RunOutcome
 from migrations_app.rollout import exposure, outbox, tokens
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import OutboxMessage, OutboxStatus
 from tests.factories import make_migration, put_live
-from tests.integrations.conftest import samples, value
+from tests.integrations.helpers import probe_with_guardrail, record_probe_runs, samples, value
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
@@ -60,29 +60,8 @@ def test_every_family_has_help_and_the_golive_prefix(scrape, migration):
     assert "python_gc" not in text and "process_" not in text  # its own registry, not the default one
 
 
-def _probe_with_guardrail(migration):
-    probe = monitoring_services.create_probe(
-        migration, by=SYSTEM, name="Provider health", url="http://127.0.0.1:9/"
-    )
-    kpi = Kpi.objects.create(migration=migration, name="Health", probe=probe, critical=99, window_seconds=600)
-    Guardrail.objects.create(
-        migration=migration, name="Health above 99 %", kpi=kpi, action="alert", consecutive=1, min_samples=1
-    )
-    return probe
-
-
 def test_probe_results_give_success_ratio_counts_and_a_latency_histogram(scrape, migration):
-    probe = _probe_with_guardrail(migration)
-    now = timezone.now()
-    runs = [
-        RunOutcome("pass", "200 OK", status_code=200, latency_ms=40),
-        RunOutcome("pass", "200 OK", status_code=200, latency_ms=300),
-        RunOutcome("fail", "503", status_code=503, latency_ms=1200),
-        RunOutcome("error", "timed out", latency_ms=5000),
-    ]
-    monitoring_services.record_probe_results(
-        [(probe, now - dt.timedelta(seconds=10 * i), run) for i, run in enumerate(runs)], now=now
-    )
+    record_probe_runs(migration)
     text = scrape()
     names = {"migration": migration.slug, "probe": "Provider health"}
     assert value(text, "golive_probe_success_ratio", **names) == pytest.approx(2 / 3)
@@ -107,7 +86,7 @@ def test_probe_results_give_success_ratio_counts_and_a_latency_histogram(scrape,
 
 
 def test_results_older_than_the_window_leave_the_probe_families(scrape, migration):
-    probe = _probe_with_guardrail(migration)
+    probe = probe_with_guardrail(migration)
     long_ago = timezone.now() - metrics_export.PROBE_WINDOW - dt.timedelta(minutes=1)
     monitoring_services.record_probe_results(
         [(probe, long_ago, RunOutcome("pass", "200 OK", latency_ms=20))], now=long_ago
@@ -181,7 +160,7 @@ def test_a_scrape_costs_the_same_queries_for_two_migrations_or_twenty(scrape, op
     few = queries()
     for _ in range(18):
         migration = put_live(make_migration(owner=ops), 25)
-        _probe_with_guardrail(migration)
+        probe_with_guardrail(migration)
     assert queries() == few <= 12
 
 

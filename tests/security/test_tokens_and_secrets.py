@@ -56,7 +56,9 @@ def test_a_token_carries_at_least_128_random_bits_and_only_its_hash_is_stored(op
 
 def test_a_revoked_token_gets_401_everywhere(client_for, ops, migration):
     put_live(migration, 25)
-    token, raw = tokens.create_token(user=ops, name="ci", scopes=["flags", "operate", "ingest", "metrics"], by=SYSTEM)
+    token, raw = tokens.create_token(
+        user=ops, name="ci", scopes=["flags", "operate", "ingest", "metrics"], by=SYSTEM
+    )
     api = Client()
     calls = [
         ("get", f"/api/v1/migrations/{migration.slug}", None),
