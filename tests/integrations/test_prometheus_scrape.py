@@ -8,7 +8,7 @@ from migrations_app.rollout import services as rollout_services
 from tests.factories import put_live
 from tests.integrations.helpers import record_probe_runs
 from tests.integrations.prometheus import prometheus, scrape_config
-from tests.integrations.test_grafana_dashboard import expressions
+from tests.integrations.test_docs import expressions
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,18 +1,23 @@
-"""docs/grafana-dashboard.json: importable (a Prometheus datasource input), and every golive metric
-its queries use is one /metrics exposes."""
+"""The Prometheus and Grafana docs say what /metrics does: docs/grafana-dashboard.json is importable
+(a Prometheus datasource input) and queries only metrics /metrics exposes; docs/integrations.md
+lists every family and gives a scrape config of the shape the real-Prometheus tests use."""
 
 import json
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import put_live
+from tests.integrations.prometheus import scrape_config
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DASHBOARD = DOCS / "grafana-dashboard.json"
+GUIDE = DOCS / "integrations.md"
 NAME = re.compile(r"\bgolive_[a-z0-9_]+\b")
 HISTOGRAM_SAMPLES = ("_bucket", "_count", "_sum")
 
@@ -71,3 +76,26 @@ def test_it_shows_what_an_on_call_looks_for():
         "golive_celery_queue_length",
     ):
         assert needed in exprs, needed
+
+
+def _section() -> str:
+    text = GUIDE.read_text()
+    start = text.index("## Prometheus and Grafana")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_the_guide_lists_every_family_and_no_other(scrape, migration):
+    text = scrape()
+    families = {family.name for family in text_string_to_metric_families(text)}
+    listed = set(re.findall(r"^\| `(golive_[a-z0-9_]+)` \|", _section(), flags=re.MULTILINE))
+    assert families and listed == families
+
+
+def test_the_guides_scrape_config_is_the_shape_the_tests_scrape_with(tmp_path):
+    block = re.search(r"```yaml\n(.*?)```", _section(), flags=re.DOTALL).group(1)
+    [job] = yaml.safe_load(block)["scrape_configs"]
+    tested = scrape_config("http://127.0.0.1:8000", credentials_file=tmp_path / "token")["scrape_configs"][0]
+    assert set(job) == set(tested)
+    assert job["metrics_path"] == "/metrics" and job["authorization"]["type"] == "Bearer"
+    assert set(job["authorization"]) == set(tested["authorization"])
