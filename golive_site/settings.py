@@ -323,7 +323,7 @@ CELERY_BEAT_SCHEDULE.update(
 # --- Metrics out: GET /metrics for Prometheus (migrations_app/monitoring/metrics_views.py) ---
 # Networks that may scrape without a token (comma-separated CIDRs, e.g. 10.0.0.0/8); empty: only a
 # token with the `metrics` scope. Behind BEHIND_TLS_PROXY the address is the one the proxy added.
-GOLIVE_METRICS_ALLOW = env.list("GOLIVE_METRICS_ALLOW", default=[])
+GOLIVE_METRICS_ALLOW = [c.strip() for c in env.list("GOLIVE_METRICS_ALLOW", default=[]) if c.strip()]
 try:
     _ = [ipaddress.ip_network(cidr, strict=False) for cidr in GOLIVE_METRICS_ALLOW]
 except ValueError as error:

@@ -1,6 +1,8 @@
 """Who may scrape GET /metrics: a token with the `metrics` scope, or an address on the allowlist."""
 
 import io
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +13,7 @@ from migrations_app.rollout import tokens
 from migrations_app.rollout.models import ApiToken
 from tests.factories import put_live
 from tests.integrations.helpers import value
+from tests.processes import ROOT, process_env
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +120,16 @@ def test_it_refuses_other_methods(client, metrics_token):
     for method in ("post", "put", "delete"):
         response = getattr(client, method)("/metrics", HTTP_AUTHORIZATION=f"Bearer {metrics_token}")
         assert response.status_code == 405, method
+
+
+def test_a_malformed_allowlist_stops_golive_at_start_naming_the_entry():
+    check = [sys.executable, "manage.py", "check"]
+    env = process_env(GOLIVE_METRICS_ALLOW="10.0.0.0/8, 192.0.2.0/24")  # spaces after commas are fine
+    assert subprocess.run(check, cwd=ROOT, env=env, capture_output=True, timeout=60).returncode == 0
+    env = process_env(GOLIVE_METRICS_ALLOW="10.0.0.0/8, 10.0.0.300/32")
+    started = subprocess.run(check, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0
+    assert (
+        "GOLIVE_METRICS_ALLOW: '10.0.0.300/32' does not appear to be an IPv4 or IPv6 network"
+        in started.stderr
+    )
