@@ -6,6 +6,7 @@ first. Production sets DEBUG=false, SECRET_KEY, DATABASE_URL and REDIS_URL.
 """
 
 import datetime
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -319,6 +320,15 @@ CELERY_BEAT_SCHEDULE.update(
         "monitoring-roll-up": {"task": "migrations_app.monitoring.tasks.roll_up_old_data", "schedule": 600.0},
     }
 )
+
+# --- Metrics out: GET /metrics for Prometheus (migrations_app/monitoring/metrics_views.py) ---
+# Networks that may scrape without a token (comma-separated CIDRs, e.g. 10.0.0.0/8); empty: only a
+# token with the `metrics` scope. Behind BEHIND_TLS_PROXY the address is the one the proxy added.
+GOLIVE_METRICS_ALLOW = [c.strip() for c in env.list("GOLIVE_METRICS_ALLOW", default=[]) if c.strip()]
+try:
+    _ = [ipaddress.ip_network(cidr, strict=False) for cidr in GOLIVE_METRICS_ALLOW]
+except ValueError as error:
+    raise ImproperlyConfigured(f"GOLIVE_METRICS_ALLOW: {error}; use CIDRs such as 10.0.0.0/8.") from None
 
 # --- Rollout: outbox delivery (migrations_app.rollout) ---------------------------------------
 # The dispatcher delivers outbox rows whose task was never published (broker down) or failed.

@@ -7,6 +7,7 @@ from golive_site.api import api
 from golive_site.health import health
 from migrations_app.inbound.urls import receiver_urlpatterns
 from migrations_app.incidents.urls import channel_urlpatterns, public_urlpatterns
+from migrations_app.monitoring.metrics_views import metrics
 from migrations_app.views import favicon
 
 admin.site.site_header = "golive administration"
@@ -16,6 +17,7 @@ urlpatterns = [
     # The flag APIs take most requests by far: they resolve first (docs/benchmarks.md).
     path("", include("migrations_app.rollout.urls")),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),  # Prometheus (docs/integrations.md)
     path("", RedirectView.as_view(pattern_name="migrations_app:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -224,6 +224,7 @@ class TokenScope(models.TextChoices):
     FLAGS = "flags", "flags: read flag state (OFREP, Unleash client API)"
     OPERATE = "operate", "operate: automation API (create migrations, move traffic, roll back)"
     INGEST = "ingest", "ingest: push metrics and probe results"
+    METRICS = "metrics", "metrics: scrape /metrics (Prometheus)"
 
 
 class ApiToken(models.Model):

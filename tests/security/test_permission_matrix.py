@@ -23,6 +23,7 @@ ROLES = ("anonymous", "ops", "pm", "oncall", "admin")
 # url name                              method anon ops  pm   oncall admin
 EXPECTED = """
 health                                  GET   200  200  200  200  200
+metrics                                 GET   401  401  401  401  401
 /                                       GET   302  302  302  302  302
 login                                   GET   200  200  200  200  200
 monitoring:control_room                 GET   302  200  200  200  200
@@ -343,6 +344,7 @@ rollout:ofrep_flags                     POST  401  401  401  401  401
 rollout:unleash_features                POST  405  405  405  405  405
 rollout:unleash_register                POST  401  401  401  401  401
 rollout:unleash_metrics                 POST  401  401  401  401  401
+metrics                                 POST  405  405  405  405  405
 rollout:panel                           POST  405  405  405  405  405
 rollout:version                         POST  405  405  405  405  405
 rollout:set                             POST  302  302  403  403  302

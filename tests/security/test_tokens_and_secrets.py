@@ -56,12 +56,15 @@ def test_a_token_carries_at_least_128_random_bits_and_only_its_hash_is_stored(op
 
 def test_a_revoked_token_gets_401_everywhere(client_for, ops, migration):
     put_live(migration, 25)
-    token, raw = tokens.create_token(user=ops, name="ci", scopes=["flags", "operate", "ingest"], by=SYSTEM)
+    token, raw = tokens.create_token(
+        user=ops, name="ci", scopes=["flags", "operate", "ingest", "metrics"], by=SYSTEM
+    )
     api = Client()
     calls = [
         ("get", f"/api/v1/migrations/{migration.slug}", None),
         ("post", f"/ofrep/v1/evaluate/flags/{migration.slug}", {"context": {"targetingKey": "u1"}}),
         ("get", "/api/client/features", None),
+        ("get", "/metrics", None),
     ]
 
     def statuses():
@@ -71,11 +74,11 @@ def test_a_revoked_token_gets_401_everywhere(client_for, ops, migration):
             out.append(getattr(api, method)(url, **bearer(raw), **kwargs).status_code)
         return out
 
-    assert statuses() == [200, 200, 200]
+    assert statuses() == [200, 200, 200, 200]
     response = client_for(ops).post(f"/account/tokens/{token.pk}/revoke/")
     assert response.status_code in (200, 302)
     time.sleep(tokens.CACHE_SECONDS + 0.1)  # another process's cache forgets it within this
-    assert statuses() == [401, 401, 401]
+    assert statuses() == [401, 401, 401, 401]
     assert [api.get(url, **bearer("glv_00000000_wrong")).status_code for _, url, _ in calls[:1]] == [401]
 
 

@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--scopes", required=True, help="Comma-separated: flags,operate,ingest")
+        parser.add_argument("--scopes", required=True, help="Comma-separated: flags,operate,ingest,metrics")
         parser.add_argument("--name", default="", help="Where the token is used (default: cli-<scopes>)")
 
     def handle(self, *args, username, scopes, name, **options):
