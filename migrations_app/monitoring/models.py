@@ -328,6 +328,7 @@ class GuardrailKind(models.TextChoices):
     NO_DATA = "no_data", "No data for a period"
     BASELINE = "baseline", "Worse than the baseline"
     COMPARE = "compare", "New path worse than the old path"
+    ALERT = "alert", "An alert from Prometheus/Grafana is firing"
 
 
 class GuardrailAction(models.TextChoices):
@@ -351,11 +352,13 @@ class GuardrailState(models.TextChoices):
 
 
 class Guardrail(models.Model):
-    """An automatic rule over one KPI. A firing "roll back" guardrail calls the same rollback as the button."""
+    """An automatic rule over one KPI, or (kind "alert") over the alerts Alertmanager or Grafana
+    send. A firing "roll back" guardrail calls the same rollback as the button."""
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="guardrails")
     name = models.CharField(max_length=80)
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="guardrails")
+    # Every kind watches a KPI except "alert", which watches received alerts (the constraint below).
+    kpi = models.ForeignKey(Kpi, null=True, blank=True, on_delete=models.CASCADE, related_name="guardrails")
     kind = models.CharField(max_length=10, choices=GuardrailKind.choices, default=GuardrailKind.THRESHOLD)
     action = models.CharField(max_length=8, choices=GuardrailAction.choices, default=GuardrailAction.ROLLBACK)
     consecutive = models.PositiveSmallIntegerField(
@@ -387,6 +390,9 @@ class Guardrail(models.Model):
         validators=[MinValueValidator(50), MaxValueValidator(99.9)],
         help_text="Compare rule: confidence of the interval, in percent.",
     )
+    # Alert rule: labels a received alert must all carry, e.g. {"alertname": "HighErrorRate"};
+    # empty: any alert naming the migration.
+    matchers = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     # The state machine's memory (see guardrails.step).
     state = models.CharField(
@@ -401,7 +407,13 @@ class Guardrail(models.Model):
 
     class Meta:
         ordering = ["migration", "name"]
-        constraints = [models.UniqueConstraint(fields=["migration", "name"], name="guardrail_name_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "name"], name="guardrail_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kpi__isnull=False) | models.Q(kind="alert"),
+                name="guardrail_kpi_unless_alert",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -445,3 +457,57 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level}: {self.message}"
+
+
+class AlertSource(models.TextChoices):
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GRAFANA = "grafana", "Grafana"
+    GENERIC = "generic", "JSON"
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ReceivedAlert(models.Model):
+    """An alert Alertmanager, Grafana or any JSON sender delivered, one row per fingerprint: a
+    repeated delivery updates the row (status, times, last_received_at) instead of adding one."""
+
+    migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=AlertStatus.choices)
+    name = models.CharField(max_length=200, blank=True)  # the alertname label, for lists
+    path = models.CharField(max_length=3, choices=Cohort.choices, default="", blank=True)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    source = models.CharField(max_length=12, choices=AlertSource.choices)
+    first_received_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+    # When the status last changed (firing -> resolved or back): the timeline's moment.
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "fingerprint"], name="received_alert_once")
+        ]
+        indexes = [
+            models.Index(fields=["migration", "-last_received_at"], name="received_alert_recent"),
+            models.Index(fields=["migration", "status"], name="received_alert_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.fingerprint} {self.status}"
+
+    @property
+    def summary(self) -> str:
+        """What the alert says, in one line: its summary, else its description or message."""
+        for key in ("summary", "description", "message"):
+            value = self.annotations.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return ""
