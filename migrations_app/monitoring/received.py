@@ -43,14 +43,14 @@ def firing_for(guardrail: Guardrail) -> list[ReceivedAlert]:
 
 
 def describe(alert: ReceivedAlert) -> str:
-    """One line an on-call can act on: which alert, since when, what it says."""
+    """One line an on-call can act on: which alert, since when, what it says; then where from."""
     name = alert.name or "alert"
-    what = f"Alert “{name}” ({alert.get_source_display()}, fingerprint {alert.fingerprint})"
+    origin = f" ({alert.get_source_display()}, fingerprint {alert.fingerprint})"
     if alert.status == AlertStatus.RESOLVED:
-        return f"{what} resolved"
+        return f"Alert “{name}” resolved{origin}"
     since = f" since {alert.starts_at:%H:%M:%S} UTC" if alert.starts_at else ""
     summary = f": {alert.summary}" if alert.summary else ""
-    return f"{what} firing{since}{summary}"
+    return f"Alert “{name}” firing{since}{summary}{origin}"
 
 
 def as_evidence(alert: ReceivedAlert) -> dict:

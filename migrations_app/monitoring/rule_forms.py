@@ -196,7 +196,7 @@ class GuardrailForm(forms.ModelForm):
         help_texts = {
             "action": "What it does when it fires: alert the on-call, pause the rollout at its level, or roll back to 0 %.",
             "min_samples": "Fewer samples in the window (per path, for compare): no verdict. 30 is a sound minimum for compare.",
-            "consecutive": "Failing evaluations in a row before it fires.",
+            "consecutive": "Failing evaluations in a row before it fires (an alert rule fires at once).",
             "tolerance_percent": "Compare: how much worse the new path may be, relative to the old (e.g. 20).",
             "tolerance_points": "Compare: how much worse, absolutely (e.g. 2 points of a success rate).",
             "kpi": "The KPI the rule watches. Leave empty for an alert rule, which watches alerts instead.",

@@ -467,3 +467,56 @@ def test_a_real_alertmanager_delivers_an_alert_that_rolls_the_migration_back(ops
     alert = ReceivedAlert.objects.get(migration=migration)
     assert (alert.source, alert.status, alert.summary) == ("alertmanager", "firing", "card declines at 40 %")
     assert alert.fingerprint == received.fingerprint(labels)  # the same hash Alertmanager computed
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_oncall_sees_the_alert_that_rolled_back_in_the_control_room_and_the_incident(
+    login, live_server, ops, oncall, screenshot
+):
+    migration = put_live(make_migration(owner=ops, slug="card-payments", name="Card payments go-live"), 25)
+    alert_guardrail(migration, matchers={"alertname": "HighErrorRate"}, name="Error-rate alert")
+    tokens.cache.clear()
+    token = tokens.create_token(user=ops, name="alertmanager", scopes="ingest", by=SYSTEM)[1]
+    resolved = am_alert("resolved", alertname="LatencyHigh")
+    resolved["annotations"] = {"summary": "p95 over 800 ms on the old provider"}
+    body = alertmanager_body(am_alert(severity="critical", golive_path="new"), resolved)
+    response = httpx.post(
+        f"{live_server.url}/api/v1/alerts/alertmanager",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.json() == {"accepted": 2, "ignored": 0}
+
+    page = login(oncall)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
+    alerts = page.locator("#received-alerts")
+    firing = alerts.locator("tr", has_text="HighErrorRate")
+    assert "Firing" in firing.inner_text() and "5xx above 2 % on the new provider" in firing.inner_text()
+    assert "severity=critical" in firing.inner_text() and "New path" in firing.inner_text()
+    assert "Resolved" in alerts.locator("tr", has_text="LatencyHigh").inner_text()
+    guardrail = page.locator("#guardrails tr", has_text="Error-rate alert")
+    assert "Breached" in guardrail.inner_text() and "alertname=HighErrorRate" in guardrail.inner_text()
+    alerts.scroll_into_view_if_needed()
+    screenshot("alerts-control-room")
+
+    incident = Rollback.objects.get(migration=migration).incident
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/incidents/{incident.pk}/")
+    assert page.get_by_text("Alert firing").first.is_visible()
+    screenshot("alerts-incident-timeline")
+
+    page.context.clear_cookies()
+    login(ops)
+    page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/guardrails/new/")
+    page.select_option("#id_kind", "alert")
+    page.fill("#id_name", "Any checkout alert")
+    page.fill("#id_matchers", "alertname=CheckoutDown")
+    screenshot("alerts-guardrail-form")
+    page.click("button:has-text('Save guardrail')")
+    page.wait_for_url(f"{live_server.url}/migrations/{migration.slug}/control-room/settings/**")
+    row = page.locator("tr", has_text="Any checkout alert")
+    assert "labels alertname=CheckoutDown" in row.inner_text() and "Healthy" in row.inner_text()
+    screenshot("alerts-settings")
