@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Router, Schema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from migrations_app import access
 from migrations_app.api_kit import TEXT_PATTERN, TokenAuth, UtcDateTime, actor, answers
@@ -22,14 +23,48 @@ from migrations_app.monitoring.services.intake import receive_alerts
 router = Router(auth=TokenAuth(scope="ingest"), tags=["alerts"])
 
 MAX_ALERTS = 1000
-Text = Annotated[str, Field(max_length=10_000, pattern=TEXT_PATTERN)]
+MAX_KEY, MAX_TEXT = 200, 10_000
+Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=TEXT_PATTERN)]
 Url = Annotated[str, Field(max_length=2000, pattern=TEXT_PATTERN)]
-Key = Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
-Labels = dict[Key, Text]
+Key = Annotated[str, Field(min_length=1, max_length=MAX_KEY, pattern=TEXT_PATTERN)]
+_KEYS = {"minLength": 1, "maxLength": MAX_KEY, "pattern": TEXT_PATTERN}
+# pydantic writes a constrained key as patternProperties, which lets any other key through in the
+# document: say what is checked (keys and values) in propertyNames and additionalProperties.
+Labels = Annotated[
+    dict[Key, Text],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": _KEYS,
+            "additionalProperties": {"type": "string", "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN},
+        }
+    ),
+]
+Values = Annotated[dict[Key, Any], WithJsonSchema({"type": "object", "propertyNames": _KEYS})]
 Fingerprint = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")]
 Status = Literal["firing", "resolved"]
 # Alertmanager writes "no end yet" as the zero time, 0001-01-01T00:00:00Z.
 ZERO_TIME_BEFORE = dt.datetime(1970, 1, 2, tzinfo=dt.UTC)
+
+
+def _text_only(value):
+    """A time is an RFC 3339 string: pydantic would also read a number as seconds since 1970."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("Send the time as an RFC 3339 string with a time zone, e.g. 2026-12-04T18:00:00Z.")
+    return value
+
+
+def _whole(value):
+    """A whole number as JSON writes it (3 or 3.0), never true/false, which pydantic reads as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("Send a whole number, not true or false.")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Time = Annotated[UtcDateTime, BeforeValidator(_text_only)]
+Whole = Annotated[int, BeforeValidator(_whole)]
 
 LABELS_HELP = 'Must include golive_migration="<slug>"; optional golive_path="new"|"old".'
 
@@ -38,8 +73,8 @@ class AlertmanagerAlert(Schema):
     status: Status
     labels: Labels = Field(description=LABELS_HELP)
     annotations: Labels = Field(default_factory=dict)
-    startsAt: UtcDateTime | None = None
-    endsAt: UtcDateTime | None = Field(None, description="0001-01-01T00:00:00Z while firing.")
+    startsAt: Time | None = None
+    endsAt: Time | None = Field(None, description="0001-01-01T00:00:00Z while firing.")
     generatorURL: Url = ""
     fingerprint: Fingerprint = Field("", description="Computed from the sorted labels when empty.")
 
@@ -49,7 +84,7 @@ class AlertmanagerIn(Schema):
 
     version: Annotated[str, Field(max_length=20, pattern=TEXT_PATTERN)] = "4"
     groupKey: Text = ""
-    truncatedAlerts: int = Field(0, ge=0, le=2**31)
+    truncatedAlerts: Whole = Field(0, ge=0, le=2**31)
     status: Status | None = None
     receiver: Text = ""
     groupLabels: Labels = Field(default_factory=dict)
@@ -60,7 +95,7 @@ class AlertmanagerIn(Schema):
 
 
 class GrafanaAlert(AlertmanagerAlert):
-    values: dict[Key, float | None] | None = None
+    values: Values | None = None
     valueString: Text = ""
     silenceURL: Url = ""
     dashboardURL: Url = ""
@@ -71,7 +106,7 @@ class GrafanaAlert(AlertmanagerAlert):
 class GrafanaIn(AlertmanagerIn):
     """Grafana unified alerting's webhook contact point: Alertmanager's shape plus these."""
 
-    orgId: int | None = Field(None, ge=0, le=2**53)
+    orgId: Whole | None = Field(None, ge=0, le=2**53)
     title: Text = ""
     state: Annotated[str, Field(max_length=40, pattern=TEXT_PATTERN)] = ""
     message: Text = ""
@@ -83,8 +118,8 @@ class GenericAlert(Schema):
     labels: Labels = Field(description=LABELS_HELP)
     annotations: Labels = Field(default_factory=dict, description="e.g. summary, description.")
     fingerprint: Fingerprint = Field("", description="Repeats with one fingerprint are one alert.")
-    starts_at: UtcDateTime | None = None
-    ends_at: UtcDateTime | None = None
+    starts_at: Time | None = None
+    ends_at: Time | None = None
     url: Url = Field("", description="Where a person sees the alert (its rule, a dashboard).")
 
 

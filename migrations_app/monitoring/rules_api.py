@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
+from pydantic import WithJsonSchema
 
 from migrations_app import access
 from migrations_app.api_kit import TEXT_PATTERN, TokenAuth, answers
@@ -46,7 +47,24 @@ Name = Field(min_length=1, max_length=80, pattern=TEXT_PATTERN)
 METRIC_PATTERN = f"^$|{METRIC_VALIDATOR.regex.pattern}"  # empty: the KPI reads a probe
 LabelName = Annotated[str, Field(pattern=LABEL_NAME.pattern)]
 LabelValue = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_VALUE, pattern=TEXT_PATTERN)]
-Matchers = dict[LabelName, LabelValue]
+# pydantic writes a constrained key as patternProperties, which lets any other key through in the
+# document: say that every key must be a label name.
+Matchers = Annotated[
+    dict[LabelName, LabelValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_MATCHERS,
+            "propertyNames": {"pattern": LABEL_NAME.pattern},
+            "additionalProperties": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_LABEL_VALUE,
+                "pattern": TEXT_PATTERN,
+            },
+        }
+    ),
+]
 MATCHERS_HELP = (
     'alert: labels a received alert must all carry, e.g. {"alertname": "HighErrorRate"}; '
     "empty: any alert labelled golive_migration=<slug>."
