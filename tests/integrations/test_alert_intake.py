@@ -345,6 +345,10 @@ def test_the_guardrail_page_creates_an_alert_guardrail_from_label_lines(client_f
     )
     assert "labels alertname=HighErrorRate, severity=critical" in settings_page
 
+    preview = client_for(ops).post(url, {**data, "name": "Preview only", "preview": "1"}).content.decode()
+    assert "No matching alert was received in the last 24 h" in preview
+    assert not Guardrail.objects.filter(name="Preview only").exists()
+
     response = client_for(ops).post(url, {**data, "name": "Threshold without KPI", "kind": "threshold"})
     assert response.status_code == 422
     assert "Choose the KPI this guardrail watches" in response.content.decode()
@@ -354,7 +358,7 @@ def test_the_guardrail_page_creates_an_alert_guardrail_from_label_lines(client_f
 
 
 def test_the_control_room_lists_received_alerts_and_the_incident_timeline_shows_the_alert(
-    client, client_for, oncall, live, ingest_token
+    client, client_for, ops, oncall, live, ingest_token
 ):
     alert_guardrail(live)
     post(client, "/api/v1/alerts/alertmanager", alertmanager_body(am_alert()), ingest_token)
@@ -363,6 +367,22 @@ def test_the_control_room_lists_received_alerts_and_the_incident_timeline_shows_
         "Alerts received" in page and "HighErrorRate" in page and "5xx above 2 % on the new provider" in page
     )
     assert "http://prometheus.example/graph?g0.expr=errors" in page and "Firing" in page
+    preview = client_for(ops).post(
+        reverse("monitoring:guardrail_create", args=[live.slug]),
+        {
+            "name": "Preview",
+            "kind": "alert",
+            "action": "alert",
+            "consecutive": 1,
+            "min_samples": 3,
+            "confidence": 95,
+            "no_data_seconds": 600,
+            "degradation_percent": 50,
+            "matchers": "alertname=HighErrorRate",
+            "preview": "1",
+        },
+    )
+    assert "A matching alert started firing once in the last 24 h" in preview.content.decode()
     incident = Rollback.objects.get().incident
     detail = (
         client_for(oncall).get(reverse("incidents:detail", args=[live.slug, incident.pk])).content.decode()
