@@ -4,7 +4,8 @@ manage_migration to change), and the input goes through the same forms (rule_for
 the page refuses is refused here with the same words, {"detail": [{"field", "message"}]}: 400 when
 the request does not fit the schema, 404 when a field names a probe or KPI that does not exist, 409
 when well-formed input is refused by the rules or the current state (a name taken, a warning
-level past critical, a compare rule without tolerance, a threshold rule on a KPI without one)."""
+level past critical, a compare rule without tolerance, a threshold rule on a KPI without one, a
+KPI missing for any kind but `alert`, which watches received alerts and takes label `matchers`)."""
 
 from __future__ import annotations
 
