@@ -14,6 +14,7 @@ from migrations_app.incidents.announcements_api import router as announcement_ro
 from migrations_app.incidents.api import router as incident_router
 from migrations_app.incidents.settings_api import router as notification_settings_router
 from migrations_app.lifecycle_api import router as lifecycle_router
+from migrations_app.monitoring.alert_api import router as alert_router
 from migrations_app.monitoring.api import router as monitoring_router
 from migrations_app.monitoring.probe_api import router as probe_router
 from migrations_app.monitoring.rules_api import router as rules_router
@@ -65,5 +66,6 @@ for _router in (
     people_router,
     accounts_router,
     preference_router,
+    alert_router,
 ):
     api.add_router("/", _router)

@@ -73,6 +73,8 @@ AUDIT_LABELS = {
     "traffic.changed": "Traffic changed",
     "rollback.created": "Rolled back",
     "guardrail.state_changed": "Guardrail changed",
+    "alert.firing": "Alert firing",
+    "alert.resolved": "Alert resolved",
     "incident.notified": "Notified",
     "incident.escalated": "Escalated to leads",
     "incident.acknowledged": "Acknowledged",

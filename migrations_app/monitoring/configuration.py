@@ -11,8 +11,9 @@ from django.db.models import Max
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
-from migrations_app.monitoring.models import Guardrail, GuardrailState, Kpi
+from migrations_app.monitoring.models import Guardrail, GuardrailKind, GuardrailState, Kpi
 from migrations_app.monitoring.rule_forms import GUARDRAIL_FIELDS, KPI_FIELDS
+from migrations_app.monitoring.services.evaluation import evaluate_guardrail
 
 # A change to any of these makes the guardrail's memory meaningless: it starts again from scratch.
 RULE_FIELDS = {
@@ -23,6 +24,7 @@ RULE_FIELDS = {
     "tolerance_percent",
     "tolerance_points",
     "confidence",
+    "matchers",
 }
 
 
@@ -115,7 +117,16 @@ def create_guardrail(migration: Migration, *, by: Actor, **fields) -> Guardrail:
     audit.record(
         by, "guardrail.created", guardrail, migration=migration, after=_snapshot_guardrail(guardrail)
     )
+    _look_at_alerts_now(guardrail)
     return guardrail
+
+
+def _look_at_alerts_now(guardrail: Guardrail) -> None:
+    """An alert rule has no schedule: it is evaluated when alerts arrive, and once when it is
+    made, so that it shows healthy (or fires on an alert already firing) instead of waiting."""
+    if guardrail.kind == GuardrailKind.ALERT and guardrail.enabled:
+        evaluate_guardrail(guardrail)
+        guardrail.refresh_from_db()
 
 
 @transaction.atomic
@@ -135,6 +146,8 @@ def update_guardrail(guardrail: Guardrail, *, by: Actor, **fields) -> Guardrail:
         guardrail.last_verdict, guardrail.last_message = "", ""
     guardrail.save()
     audit.record(by, "guardrail.updated", guardrail, migration=guardrail.migration, before=old, after=new)
+    if RULE_FIELDS & set(new) or "enabled" in new:
+        _look_at_alerts_now(guardrail)
     return guardrail
 
 

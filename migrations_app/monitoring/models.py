@@ -12,6 +12,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from migrations_app.models import Migration
+from migrations_app.monitoring.alert_models import AlertSource as AlertSource
+from migrations_app.monitoring.alert_models import AlertStatus as AlertStatus
+from migrations_app.monitoring.alert_models import ReceivedAlert as ReceivedAlert
 from migrations_app.outbound import validate_outbound_url
 
 METRIC_VALIDATOR = RegexValidator(
@@ -328,6 +331,7 @@ class GuardrailKind(models.TextChoices):
     NO_DATA = "no_data", "No data for a period"
     BASELINE = "baseline", "Worse than the baseline"
     COMPARE = "compare", "New path worse than the old path"
+    ALERT = "alert", "An alert from Prometheus/Grafana is firing"
 
 
 class GuardrailAction(models.TextChoices):
@@ -351,11 +355,13 @@ class GuardrailState(models.TextChoices):
 
 
 class Guardrail(models.Model):
-    """An automatic rule over one KPI. A firing "roll back" guardrail calls the same rollback as the button."""
+    """An automatic rule over one KPI, or (kind "alert") over the alerts Alertmanager or Grafana
+    send. A firing "roll back" guardrail calls the same rollback as the button."""
 
     migration = models.ForeignKey(Migration, on_delete=models.CASCADE, related_name="guardrails")
     name = models.CharField(max_length=80)
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="guardrails")
+    # Every kind watches a KPI except "alert", which watches received alerts (the constraint below).
+    kpi = models.ForeignKey(Kpi, null=True, blank=True, on_delete=models.CASCADE, related_name="guardrails")
     kind = models.CharField(max_length=10, choices=GuardrailKind.choices, default=GuardrailKind.THRESHOLD)
     action = models.CharField(max_length=8, choices=GuardrailAction.choices, default=GuardrailAction.ROLLBACK)
     consecutive = models.PositiveSmallIntegerField(
@@ -387,6 +393,9 @@ class Guardrail(models.Model):
         validators=[MinValueValidator(50), MaxValueValidator(99.9)],
         help_text="Compare rule: confidence of the interval, in percent.",
     )
+    # Alert rule: labels a received alert must all carry, e.g. {"alertname": "HighErrorRate"};
+    # empty: any alert naming the migration.
+    matchers = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     # The state machine's memory (see guardrails.step).
     state = models.CharField(
@@ -401,7 +410,13 @@ class Guardrail(models.Model):
 
     class Meta:
         ordering = ["migration", "name"]
-        constraints = [models.UniqueConstraint(fields=["migration", "name"], name="guardrail_name_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "name"], name="guardrail_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kpi__isnull=False) | models.Q(kind="alert"),
+                name="guardrail_kpi_unless_alert",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationStatus
-from migrations_app.monitoring.models import Guardrail
+from migrations_app.monitoring.models import Guardrail, GuardrailKind
 from migrations_app.rollout import services as rollout
 from migrations_app.rollout.models import TrafficChange, TrafficChangeKind
 
@@ -26,7 +26,12 @@ def fire_pause(guardrail: Guardrail, message: str) -> str:
     if migration.status not in PAUSABLE:
         status = MigrationStatus(migration.status).label.lower()
         return f"Guardrail “{guardrail.name}” fired, nothing to pause (the migration is {status}): {message}"
-    reason = f"Guardrail “{guardrail.name}” fired {guardrail.consecutive} evaluations in a row: {message}"
+    times = (
+        "on a firing alert"
+        if guardrail.kind == GuardrailKind.ALERT
+        else f"{guardrail.consecutive} evaluations in a row"
+    )
+    reason = f"Guardrail “{guardrail.name}” fired {times}: {message}"
     try:
         rollout.pause_rollout(migration, by=Actor.system(f"guardrail: {guardrail.name}"), reason=reason)
     except ValidationError as error:  # the status changed meanwhile: tell a person instead

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from migrations_app.monitoring import canary, kpis
+from migrations_app.monitoring import canary, kpis, received
 from migrations_app.monitoring import guardrails as rules
 from migrations_app.monitoring.cohorts import TrafficHistory
-from migrations_app.monitoring.models import Direction, Guardrail, GuardrailKind
+from migrations_app.monitoring.models import Direction, Guardrail, GuardrailKind, ReceivedAlert
 
 SPAN = dt.timedelta(hours=24)
 FIRING = {rules.ROLL_BACK, rules.PAUSE, rules.ALERT_BREACH}
@@ -25,9 +25,15 @@ class Preview:
     evaluations: int
     failing: int  # evaluations that counted towards firing
     step: dt.timedelta
+    alerts: int | None = None  # an alert rule: the matching alerts that started firing in the span
 
     @property
     def sentence(self) -> str:
+        if self.alerts is not None:
+            times = "once" if self.alerts == 1 else f"{self.alerts} times"
+            if not self.alerts:
+                return "No matching alert was received in the last 24 h: this rule would not have fired."
+            return f"A matching alert started firing {times} in the last 24 h: this rule would have fired each time."
         times = "once" if self.fired == 1 else f"{self.fired} times"
         every = f"{self.step.total_seconds() / 60:g} min"
         if not self.evaluations:
@@ -67,6 +73,8 @@ def _level(guardrail: Guardrail, at: dt.datetime, history: TrafficHistory) -> st
 
 
 def would_have_fired(guardrail: Guardrail, *, now: dt.datetime) -> Preview:
+    if guardrail.kind == GuardrailKind.ALERT:
+        return _alert_preview(guardrail, now=now)
     step = _step(guardrail)
     history = TrafficHistory.of(guardrail.migration)
     memory, fired, failing, evaluations = rules.Memory(), 0, 0, 0
@@ -79,3 +87,13 @@ def would_have_fired(guardrail: Guardrail, *, now: dt.datetime) -> Preview:
         memory, actions = rules.step(memory, level, policy)
         fired += any(action in FIRING for action in actions)
     return Preview(fired=fired, evaluations=evaluations, failing=failing, step=step)
+
+
+def _alert_preview(guardrail: Guardrail, *, now: dt.datetime) -> Preview:
+    """Alerts received in the span that the rule's labels match (each one a firing; a row per
+    fingerprint, so an alert that fired, resolved and fired again counts once)."""
+    rows = ReceivedAlert.objects.filter(
+        migration_id=guardrail.migration_id, first_received_at__gte=now - SPAN
+    )
+    count = sum(received.matches(row.labels, guardrail.matchers or {}) for row in rows)
+    return Preview(fired=count, evaluations=count, failing=count, step=SPAN, alerts=count)

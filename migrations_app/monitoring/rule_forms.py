@@ -3,6 +3,9 @@ forms, so both accept and refuse exactly the same input with the same words."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from django import forms
 
 from migrations_app.monitoring.models import (
@@ -39,6 +42,7 @@ GUARDRAIL_FIELDS = [
     "no_data_seconds",
     "degradation_percent",
     "baseline_value",
+    "matchers",
     "enabled",
 ]
 COMPARABLE = {
@@ -50,6 +54,62 @@ COMPARABLE = {
     Aggregation.P99,
 }
 MAX_WINDOW_SECONDS = 7 * 24 * 3600
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")  # Prometheus' label names
+MAX_MATCHERS = 20
+MAX_LABEL_VALUE = 500
+
+
+class LabelMatchersField(forms.Field):
+    """Labels an alert must carry, from the page as `name=value` lines (or commas), from the API
+    as an object {"name": "value"}; shown back as lines."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "alertname=HighErrorRate\nseverity=critical"})
+
+    def __init__(self, *, encoder=None, decoder=None, **kwargs):  # what JSONField hands its form field
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{name}={text}" for name, text in value.items())
+        return value
+
+    def to_python(self, value) -> dict:
+        if value in (None, "", {}):
+            return {}
+        if isinstance(value, str):
+            value = self._parse(value)
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Give labels as name=value lines, or a JSON object.")
+        for name, text in value.items():
+            if not LABEL_NAME.match(str(name)):
+                raise forms.ValidationError(
+                    f"“{name}” is not a label name: letters, digits and underscores, not starting with a digit."
+                )
+            if not isinstance(text, str) or not text or len(text) > MAX_LABEL_VALUE or "\x00" in text:
+                raise forms.ValidationError(
+                    f"Label {name}: give a value of 1 to {MAX_LABEL_VALUE} characters."
+                )
+        if len(value) > MAX_MATCHERS:
+            raise forms.ValidationError(f"At most {MAX_MATCHERS} labels.")
+        return dict(value)
+
+    @staticmethod
+    def _parse(text: str):
+        text = text.strip()
+        if text.startswith("{"):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise forms.ValidationError("That JSON object could not be read.") from None
+        pairs = {}
+        for part in re.split(r"[\n,]+", text):
+            if not part.strip():
+                continue
+            name, sep, value = part.partition("=")
+            if not sep:
+                raise forms.ValidationError(f"“{part.strip()}”: write name=value.")
+            pairs[name.strip()] = value.strip().strip('"')
+        return pairs
 
 
 class KpiForm(forms.ModelForm):
@@ -131,19 +191,28 @@ class GuardrailForm(forms.ModelForm):
             "confidence": "Confidence (%)",
             "no_data_seconds": "Silence limit (seconds)",
             "degradation_percent": "Degradation (%)",
+            "matchers": "Alert labels to match",
         }
         help_texts = {
             "action": "What it does when it fires: alert the on-call, pause the rollout at its level, or roll back to 0 %.",
             "min_samples": "Fewer samples in the window (per path, for compare): no verdict. 30 is a sound minimum for compare.",
-            "consecutive": "Failing evaluations in a row before it fires.",
+            "consecutive": "Failing evaluations in a row before it fires (an alert rule fires at once).",
             "tolerance_percent": "Compare: how much worse the new path may be, relative to the old (e.g. 20).",
             "tolerance_points": "Compare: how much worse, absolutely (e.g. 2 points of a success rate).",
+            "kpi": "The KPI the rule watches. Leave empty for an alert rule, which watches alerts instead.",
         }
+        field_classes = {"matchers": LabelMatchersField}
 
     def __init__(self, *args, migration, **kwargs):
         super().__init__(*args, **kwargs)
         self.migration = migration
         self.fields["kpi"].queryset = Kpi.objects.filter(migration=migration)
+        self.fields["kpi"].required = False
+        self.fields["matchers"].required = False
+        self.fields["matchers"].help_text = (
+            "Alert rule only: labels a received alert must all carry, one name=value a line "
+            "(e.g. alertname=HighErrorRate). Empty: any alert labelled with this migration."
+        )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -166,6 +235,15 @@ class GuardrailForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind, kpi = data.get("kind"), data.get("kpi")
+        if kind == GuardrailKind.ALERT:
+            if kpi is not None:
+                self.add_error("kpi", "An alert guardrail watches alerts, not a KPI: leave the KPI empty.")
+        elif kpi is None and "kpi" not in self.errors:
+            self.add_error(
+                "kpi", "Choose the KPI this guardrail watches (only an alert guardrail needs none)."
+            )
+        if kind != GuardrailKind.ALERT and data.get("matchers"):
+            self.add_error("matchers", "Only an alert guardrail matches alert labels.")
         if kind == GuardrailKind.COMPARE:
             self._clean_compare(data, kpi)
         else:

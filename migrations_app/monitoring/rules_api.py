@@ -4,12 +4,13 @@ manage_migration to change), and the input goes through the same forms (rule_for
 the page refuses is refused here with the same words, {"detail": [{"field", "message"}]}: 400 when
 the request does not fit the schema, 404 when a field names a probe or KPI that does not exist, 409
 when well-formed input is refused by the rules or the current state (a name taken, a warning
-level past critical, a compare rule without tolerance, a threshold rule on a KPI without one)."""
+level past critical, a compare rule without tolerance, a threshold rule on a KPI without one, a
+KPI missing for any kind but `alert`, which watches received alerts and takes label `matchers`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
+from pydantic import WithJsonSchema
 
 from migrations_app import access
 from migrations_app.api_kit import TEXT_PATTERN, TokenAuth, answers
@@ -24,7 +26,15 @@ from migrations_app.audit import Actor
 from migrations_app.models import Migration
 from migrations_app.monitoring import canary, configuration
 from migrations_app.monitoring.models import METRIC_VALIDATOR, Guardrail, GuardrailKind, Kpi
-from migrations_app.monitoring.rule_forms import GUARDRAIL_FIELDS, KPI_FIELDS, GuardrailForm, KpiForm
+from migrations_app.monitoring.rule_forms import (
+    GUARDRAIL_FIELDS,
+    KPI_FIELDS,
+    LABEL_NAME,
+    MAX_LABEL_VALUE,
+    MAX_MATCHERS,
+    GuardrailForm,
+    KpiForm,
+)
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["kpis and guardrails"])
 CONFIGURE = "manage_migration"
@@ -32,10 +42,34 @@ CONFIGURE = "manage_migration"
 AggregationName = Literal["rate", "error_rate", "mean", "p50", "p95", "p99", "last", "count"]
 DirectionName = Literal["higher", "lower"]
 ProbeFieldName = Literal["success", "latency_ms", "value"]
-KindName = Literal["threshold", "baseline", "no_data", "compare"]
+KindName = Literal["threshold", "baseline", "no_data", "compare", "alert"]
 ActionName = Literal["alert", "pause", "rollback"]
 Name = Field(min_length=1, max_length=80, pattern=TEXT_PATTERN)
 METRIC_PATTERN = f"^$|{METRIC_VALIDATOR.regex.pattern}"  # empty: the KPI reads a probe
+LabelName = Annotated[str, Field(pattern=LABEL_NAME.pattern)]
+LabelValue = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_VALUE, pattern=TEXT_PATTERN)]
+# pydantic writes a constrained key as patternProperties, which lets any other key through in the
+# document: say that every key must be a label name.
+Matchers = Annotated[
+    dict[LabelName, LabelValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_MATCHERS,
+            "propertyNames": {"pattern": LABEL_NAME.pattern},
+            "additionalProperties": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_LABEL_VALUE,
+                "pattern": TEXT_PATTERN,
+            },
+        }
+    ),
+]
+MATCHERS_HELP = (
+    'alert: labels a received alert must all carry, e.g. {"alertname": "HighErrorRate"}; '
+    "empty: any alert labelled golive_migration=<slug>."
+)
 
 
 class KpiIn(Schema):
@@ -75,8 +109,10 @@ class KpiOut(KpiIn):
 
 class GuardrailIn(Schema):
     name: str = Name
-    kpi: int = Field(description="Id of one of the migration's KPIs.")
-    kind: KindName = "threshold"
+    kpi: int | None = Field(None, description="Id of one of the migration's KPIs; none for kind alert.")
+    kind: KindName = Field(
+        "threshold", description="alert: fires on a matching alert from Prometheus/Grafana."
+    )
     action: ActionName = Field("rollback", description="alert, pause the rollout at its level, or roll back.")
     consecutive: int = Field(5, ge=1, le=1000, description="Failing evaluations in a row before it fires.")
     min_samples: int = Field(3, ge=0, le=1_000_000, description="Per path for compare.")
@@ -86,6 +122,7 @@ class GuardrailIn(Schema):
     no_data_seconds: int = Field(600, ge=10, le=7 * 24 * 3600)
     degradation_percent: float = Field(50, gt=0, le=1000)
     baseline_value: float | None = None
+    matchers: Matchers = Field(default_factory=dict, max_length=MAX_MATCHERS, description=MATCHERS_HELP)
     enabled: bool = True
 
 
@@ -102,6 +139,7 @@ class GuardrailPatch(Schema):
     no_data_seconds: int | None = Field(None, ge=10, le=7 * 24 * 3600)
     degradation_percent: float | None = Field(None, gt=0, le=1000)
     baseline_value: float | None = None
+    matchers: Matchers | None = Field(None, max_length=MAX_MATCHERS, description=MATCHERS_HELP)
     enabled: bool | None = None
 
 

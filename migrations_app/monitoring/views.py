@@ -12,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from migrations_app import access
 from migrations_app.audit import Actor
-from migrations_app.monitoring import cohort_room, probe_settings, selectors, services, standard
+from migrations_app.monitoring import cohort_room, probe_settings, received, selectors, services, standard
 from migrations_app.monitoring.forms import ProbeForm
 from migrations_app.monitoring.models import Probe
 
@@ -43,6 +43,7 @@ def _live_context(request, migration) -> dict:
         "probes": selectors.probes_for(migration),
         "guardrails": selectors.guardrails_for(migration),
         "alerts": selectors.recent_alerts(migration),
+        "received_alerts": received.recent_for(migration),
         "cohorts": cohorts,
         # a new dict: the fleet charts may come from the cache and must not carry this poll's cohorts
         "charts": {**charts, "cohorts": cohorts["figures"]},

@@ -100,6 +100,9 @@ api:get_migration                       GET   401  401  401  401  401
 api:set_traffic                         GET   405  405  405  405  405
 api:roll_back                           GET   405  405  405  405  405
 api:push_samples                        GET   405  405  405  405  405
+api:receive_alertmanager                GET   405  405  405  405  405
+api:receive_grafana                     GET   405  405  405  405  405
+api:receive_generic                     GET   405  405  405  405  405
 api:transition_migration                GET   405  405  405  405  405
 api:list_items                          GET   401  401  401  401  401
 api:get_item                            GET   401  401  401  401  401
@@ -294,6 +297,9 @@ api:get_migration                       POST  405  405  405  405  405
 api:set_traffic                         POST  401  401  401  401  401
 api:roll_back                           POST  401  401  401  401  401
 api:push_samples                        POST  401  401  401  401  401
+api:receive_alertmanager                POST  401  401  401  401  401
+api:receive_grafana                     POST  401  401  401  401  401
+api:receive_generic                     POST  401  401  401  401  401
 api:transition_migration                POST  401  401  401  401  401
 api:list_items                          POST  405  405  405  405  405
 api:get_item                            POST  405  405  405  405  405

@@ -24,6 +24,7 @@ from migrations_app.incidents.models import NotificationChannel, StatusSubscribe
 from migrations_app.models import Contact, Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
 from migrations_app.monitoring.models import Guardrail, Kpi
+from migrations_app.monitoring.services.intake import receive_alerts
 from migrations_app.rollout import hooks, tokens
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import RollbackStep
@@ -86,6 +87,23 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
     # What the delete rows delete (the rows after them keep theirs)
     doomed_kpi = Kpi.objects.create(migration=migration, name="Old KPI", metric="old_metric", critical=1)
     doomed_guardrail = Guardrail.objects.create(migration=migration, name="Old guardrail", kpi=kpi)
+    # An alert rule (off, so the received alert below changes nothing) and an alert to list.
+    Guardrail.objects.create(migration=migration, name="Alertmanager", kind="alert", kpi=None, enabled=False)
+    receive_alerts(
+        alerts=[
+            {
+                "status": "firing",
+                "labels": {"alertname": "HighErrorRate", "golive_migration": migration.slug},
+                "annotations": {"summary": "5xx above 2 %"},
+                "fingerprint": "",
+                "starts_at": None,
+                "ends_at": None,
+                "url": "https://prometheus.example/graph",
+            }
+        ],
+        source="alertmanager",
+        by=SYSTEM,
+    )
     incident = incident_services.open_incident(migration, by=SYSTEM, title="Card declines", severity="sev3")
     announcement = announcements.draft(migration, by=SYSTEM, kind="maintenance")
     subscriber = announcements.add_subscriber(migration, by=SYSTEM, email="reader@example.com")

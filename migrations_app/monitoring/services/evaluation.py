@@ -11,7 +11,7 @@ from django.utils import timezone
 from migrations_app import audit
 from migrations_app.audit import Actor
 from migrations_app.models import Migration
-from migrations_app.monitoring import canary, kpis, pausing
+from migrations_app.monitoring import canary, kpis, pausing, received
 from migrations_app.monitoring import guardrails as rules
 from migrations_app.monitoring.models import Direction, Guardrail, GuardrailAction, GuardrailKind, Kpi
 from migrations_app.monitoring.services.alerts import send_alert
@@ -46,7 +46,10 @@ def evaluate_pushed_guardrails(
 
 def _observe(guardrail: Guardrail, now: dt.datetime) -> tuple[str, float | None, str]:
     """(level, value, message) for one evaluation of one guardrail."""
+    if guardrail.kind == GuardrailKind.ALERT:
+        return _observe_alerts(guardrail)
     kpi = guardrail.kpi
+    assert kpi is not None  # every other kind has one (the guardrail_kpi_unless_alert constraint)
     if guardrail.kind == GuardrailKind.NO_DATA:
         last = kpis.last_data_at(kpi)
         silence = None if last is None else (now - last).total_seconds()
@@ -84,6 +87,15 @@ def _observe(guardrail: Guardrail, now: dt.datetime) -> tuple[str, float | None,
     return level, reading.value, f"{kpis.format_value(kpi, reading.value)} (critical {kpi.threshold_label})."
 
 
+def _observe_alerts(guardrail: Guardrail) -> tuple[str, float | None, str]:
+    """A matching firing alert is critical at once (the sender already waited its `for:`)."""
+    firing = received.firing_for(guardrail)
+    if not firing:
+        return rules.OK, 0, "No matching alert firing."
+    more = f" (and {len(firing) - 1} more)" if len(firing) > 1 else ""
+    return rules.CRITICAL, len(firing), received.describe(firing[0]) + more
+
+
 def measure_baseline(
     kpi: Kpi, *, now: dt.datetime, window: dt.timedelta = dt.timedelta(hours=1)
 ) -> float | None:
@@ -118,7 +130,7 @@ def evaluate_guardrail(
             before,
             level,
             rules.Rules(
-                consecutive=guardrail.consecutive,
+                consecutive=1 if guardrail.kind == GuardrailKind.ALERT else guardrail.consecutive,
                 roll_back=guardrail.action == GuardrailAction.ROLLBACK,
                 pause=guardrail.action == GuardrailAction.PAUSE,
             ),
@@ -204,7 +216,7 @@ def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
         rollout.roll_back(
             migration,
             by=Actor.system(f"guardrail: {guardrail.name}"),
-            reason=f"Guardrail “{guardrail.name}” breached {guardrail.consecutive} evaluations in a row: {message}",
+            reason=f"Guardrail “{guardrail.name}” {fired_words(guardrail)}: {message}",
             evidence=breach_evidence(guardrail, now),
         )
     except ValidationError as error:  # the status changed meanwhile: tell a person instead
@@ -216,8 +228,21 @@ def fire_rollback(guardrail: Guardrail, message: str, now: dt.datetime) -> None:
         )
 
 
+def fired_words(guardrail: Guardrail) -> str:
+    if guardrail.kind == GuardrailKind.ALERT:
+        return "fired on a firing alert"
+    return f"breached {guardrail.consecutive} evaluations in a row"
+
+
 def breach_evidence(guardrail: Guardrail, now: dt.datetime, *, limit: int = 50) -> dict:
     kpi = guardrail.kpi
+    if kpi is None:  # an alert guardrail: the alerts that fired it are the evidence
+        return {
+            "guardrail": guardrail.name,
+            "rule": guardrail.get_kind_display(),
+            "matchers": guardrail.matchers,
+            "alerts": [received.as_evidence(alert) for alert in received.firing_for(guardrail)[:limit]],
+        }
     since = now - dt.timedelta(
         seconds=max(
             kpi.window_seconds, guardrail.no_data_seconds if guardrail.kind == GuardrailKind.NO_DATA else 0
