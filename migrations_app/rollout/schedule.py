@@ -232,7 +232,9 @@ def create_freeze(
 
 @transaction.atomic
 def delete_freeze(freeze: ChangeFreeze, *, by: Actor) -> None:
-    freeze = ChangeFreeze.objects.select_for_update().select_related("migration").get(pk=freeze.pk)
+    freeze = (
+        ChangeFreeze.objects.select_for_update(of=("self",)).select_related("migration").get(pk=freeze.pk)
+    )
     before = _snapshot(freeze)
     audit.record(by, "change_freeze.deleted", freeze, migration=freeze.migration, before=before)
     freeze.delete()
@@ -264,7 +266,7 @@ def create_feed(*, migration: Migration | None, by: Actor) -> CalendarFeed:
 @transaction.atomic
 def revoke_feed(feed: CalendarFeed, *, by: Actor) -> CalendarFeed:
     """Revoked at once: the next calendar refresh gets a 404. Revoking twice changes nothing."""
-    feed = CalendarFeed.objects.select_for_update().select_related("migration").get(pk=feed.pk)
+    feed = CalendarFeed.objects.select_for_update(of=("self",)).select_related("migration").get(pk=feed.pk)
     if feed.revoked_at is not None:
         return feed
     feed.revoked_at = timezone.now()

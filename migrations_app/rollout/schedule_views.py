@@ -86,11 +86,13 @@ def _freezes_page(request, form, *, status=200):
     rows = []
     for freeze in freezes.freezes_for(None):
         windows = freezes.windows_between(freeze, now, now + dt.timedelta(days=366))
+        active = next((w for w in windows if w.contains(now)), None)
         rows.append(
             {
                 "freeze": freeze,
-                "active": next((w for w in windows if w.contains(now)), None),
+                "active": active,
                 "next": next((w for w in windows if not w.contains(now)), None),
+                "window": active or (windows[0] if windows else None),
                 "can_delete": access.can(request.user, "change_traffic")
                 and (freeze.migration_id is not None or access.can(request.user, "manage_global_freezes")),
             }
