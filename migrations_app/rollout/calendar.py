@@ -32,6 +32,7 @@ RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 STEP_MINUTES = 15  # a scheduled step is a moment; calendars show it as a short event
 PAST_DAYS = 30  # steps that ran or were skipped stay in the feed this long
 HOST = "golive"
+REFRESH = dt.timedelta(minutes=15)
 
 
 def active_feed(token: str) -> CalendarFeed | None:
@@ -63,7 +64,9 @@ def build(migration: Migration | None, *, now: dt.datetime | None = None) -> byt
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"golive: {migration.name}" if migration else "golive: every migration")
-    cal.add("x-published-ttl", dt.timedelta(minutes=15))
+    # How often subscribed calendars should fetch again (RFC 7986, and the older Outlook name).
+    cal.add("refresh-interval", icalendar.vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
     migrations = Migration.objects.exclude(status=MigrationStatus.ABORTED)
     if migration is not None:
         migrations = migrations.filter(pk=migration.pk)

@@ -11,7 +11,7 @@ from migrations_app.models import Migration
 from migrations_app.rollout import zones
 from migrations_app.rollout.schedule_models import WEEKDAYS
 
-KINDS = [("one_off", "One-off window"), ("weekly", "Every week")]
+KINDS = [("one_off", "No: one window"), ("weekly", "Every week")]
 DAY_CHOICES = [("", "—")] + [(str(n), day) for n, day in enumerate(WEEKDAYS)]
 
 
@@ -28,7 +28,7 @@ class FreezeForm(forms.Form):
     zone = forms.ChoiceField(
         label="Time zone", help_text="The times below are wall-clock times in this zone.", choices=()
     )
-    kind = forms.ChoiceField(choices=KINDS, initial="one_off", widget=forms.RadioSelect, label="When")
+    kind = forms.ChoiceField(choices=KINDS, initial="one_off", label="Repeats")
     starts_at = forms.DateTimeField(
         required=False, label="One-off: starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -36,13 +36,17 @@ class FreezeForm(forms.Form):
         required=False, label="One-off: ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     start_weekday = forms.TypedChoiceField(
-        choices=DAY_CHOICES, coerce=int, empty_value=None, required=False, label="Weekly: from"
+        choices=DAY_CHOICES, coerce=int, empty_value=None, required=False, label="Weekly: starts on"
     )
-    start_time = forms.TimeField(required=False, label="at", widget=forms.TimeInput(attrs={"type": "time"}))
+    start_time = forms.TimeField(
+        required=False, label="Weekly: start time", widget=forms.TimeInput(attrs={"type": "time"})
+    )
     end_weekday = forms.TypedChoiceField(
-        choices=DAY_CHOICES, coerce=int, empty_value=None, required=False, label="Weekly: until"
+        choices=DAY_CHOICES, coerce=int, empty_value=None, required=False, label="Weekly: ends on"
     )
-    end_time = forms.TimeField(required=False, label="at", widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(
+        required=False, label="Weekly: end time", widget=forms.TimeInput(attrs={"type": "time"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

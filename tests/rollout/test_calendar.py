@@ -78,6 +78,7 @@ def test_a_weekly_freeze_is_one_event_whose_occurrences_stay_at_16_00_in_paris(c
     feed = schedule.create_feed(migration=planned, by=SYSTEM)
     response = Client().get(feed.path)
     assert b"BEGIN:VTIMEZONE" in response.content and b"TZID:Europe/Paris" in response.content
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT15M" in response.content  # calendars fetch it again
     freeze = events(response)["Change freeze: Weekend freeze (Card payments go-live)"]
     start, end = freeze["dtstart"].dt, freeze["dtend"].dt
     assert start.weekday() == 4 and (start.hour, start.minute) == (16, 0)
