@@ -23,6 +23,7 @@ from migrations_app.people.account_api import router as accounts_router
 from migrations_app.people.api import router as people_router
 from migrations_app.people.preference_api import router as preference_router
 from migrations_app.rollout.api import router as rollout_router
+from migrations_app.rollout.freeze_api import router as freeze_router
 from migrations_app.rollout.hook_api import router as hook_router
 from migrations_app.rollout.plan_api import router as plan_router
 
@@ -50,6 +51,7 @@ def database_down(request, exc):
 for _router in (
     rollout_router,
     plan_router,
+    freeze_router,
     monitoring_router,
     probe_router,
     standard_kpis_router,

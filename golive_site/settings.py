@@ -337,6 +337,12 @@ CELERY_BEAT_SCHEDULE["rollout-dispatch-outbox"] = {
     "task": "migrations_app.rollout.tasks.dispatch_outbox",
     "schedule": GOLIVE_OUTBOX_DISPATCH_SECONDS,
 }
+# Scheduled traffic steps ("advance to 25 % on Tuesday at 09:00"): applied or skipped when due.
+GOLIVE_SCHEDULED_STEPS_SECONDS = env.float("GOLIVE_SCHEDULED_STEPS_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["rollout-run-scheduled-steps"] = {
+    "task": "migrations_app.rollout.tasks.run_scheduled_steps",
+    "schedule": GOLIVE_SCHEDULED_STEPS_SECONDS,
+}
 # The same safety net for pushed sample batches whose guardrail evaluation was never published.
 CELERY_BEAT_SCHEDULE["monitoring-evaluate-missed-batches"] = {
     "task": "migrations_app.monitoring.tasks.evaluate_missed_batches",

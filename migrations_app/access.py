@@ -25,6 +25,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "change_traffic": (frozenset({Group.OPS, Group.ADMIN}), "change traffic levels"),
     "override_gate": (frozenset({Group.ADMIN}), "override a traffic gate"),
     "rollback": (frozenset({Group.ON_CALL, Group.ADMIN}), "roll back a migration"),
+    "manage_global_freezes": (
+        frozenset({Group.ADMIN}),
+        "create or delete change freezes that hold every migration, or everything's calendar feed",
+    ),
     "edit_contacts": (frozenset({Group.ADMIN}), "edit contacts"),
     "manage_users": (frozenset({Group.ADMIN}), "add, change or deactivate user accounts"),
     "edit_templates": (frozenset({Group.ADMIN}), "edit checklist templates"),

@@ -17,6 +17,7 @@ from migrations_app.audit import Actor
 from migrations_app.models import SLUG_VALIDATOR, Migration
 from migrations_app.monitoring.pausing import pause_details
 from migrations_app.rollout import selectors, services
+from migrations_app.rollout.schedule_models import CalendarFeed
 
 router = Router(auth=TokenAuth(scope="operate"), tags=["automation"])
 
@@ -44,6 +45,10 @@ class MigrationOut(Schema):
     target_date: dt.date | None
     url: str
     paused: PauseOut | None = Field(None, description="Set while the rollout is paused: when, by what, why.")
+    calendar_url: str | None = Field(
+        None,
+        description="The migration's secret iCalendar link (steps, freezes, dates); null when it has none.",
+    )
 
 
 class MigrationIn(Schema):
@@ -90,7 +95,15 @@ def _migration(request, slug: str, action: str) -> Migration:
     return migration
 
 
-def _out(request, migration: Migration, *, fresh: bool = True) -> dict:
+def _calendar_urls(request, migrations) -> dict[int, str]:
+    """The newest active calendar link of each migration, in one query."""
+    feeds = CalendarFeed.objects.filter(migration__in=migrations, revoked_at__isnull=True).order_by(
+        "created_at"
+    )
+    return {feed.migration_id: request.build_absolute_uri(feed.path) for feed in feeds}
+
+
+def _out(request, migration: Migration, *, fresh: bool = True, calendar_urls: dict | None = None) -> dict:
     if fresh:  # after a write: read the committed state, plan included
         migration = Migration.objects.select_related("rollout_plan").get(pk=migration.pk)
     plan = getattr(migration, "rollout_plan", None) or selectors.plan_for(migration)
@@ -104,6 +117,9 @@ def _out(request, migration: Migration, *, fresh: bool = True) -> dict:
         "target_date": migration.target_date,
         "url": request.build_absolute_uri(migration.get_absolute_url()),
         "paused": pause_details(migration),
+        "calendar_url": (
+            calendar_urls if calendar_urls is not None else _calendar_urls(request, [migration])
+        ).get(migration.pk),
     }
 
 
@@ -117,8 +133,9 @@ def list_templates(request):
 @router.get("/migrations", response=answers({200: list[MigrationOut]}, 401, 403), summary="List migrations")
 def list_migrations(request):
     access.require(request.auth.user, "view")
-    migrations = Migration.objects.select_related("rollout_plan").order_by("-created_at")[:500]
-    return [_out(request, m, fresh=False) for m in migrations]
+    migrations = list(Migration.objects.select_related("rollout_plan").order_by("-created_at")[:500])
+    urls = _calendar_urls(request, migrations)
+    return [_out(request, m, fresh=False, calendar_urls=urls) for m in migrations]
 
 
 @router.get(

@@ -1,16 +1,20 @@
 """Traffic gates: may traffic move to a level now, and may the migration roll back?
 
-Hard blockers (status, step order) hold whatever anyone says; the gate (go-live checklist gate,
-soak time, guardrails) holds until an Admin overrides it. The services enforce these, the
+Hard blockers (status, step order) hold whatever anyone says; the gate (a change freeze, the
+go-live checklist gate, soak time, guardrails) holds until an Admin overrides it. A freeze never
+holds a rollback or a decrease: lowering traffic is always safe. The services enforce these, the
 selectors show them; neither imports the other."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.utils import timezone
 
 from checklists.gates import go_live_gate_blocker
 from migrations_app.models import Migration, MigrationStatus
 from migrations_app.monitoring.gates import guardrail_blocker
+from migrations_app.rollout import freezes
 from migrations_app.rollout.models import RolloutPlan
 
 S = MigrationStatus
@@ -41,18 +45,27 @@ def hard_blocker(migration: Migration, plan: RolloutPlan, *, to: int | None) -> 
 
 
 def gate_blocker(migration: Migration, plan: RolloutPlan, *, to: int, now=None) -> str | None:
-    """Why advancing is not allowed yet (an Admin may override): go-live gate, soak, guardrails."""
+    """Why advancing is not allowed yet (an Admin may override): a change freeze, the go-live
+    gate, soak, guardrails."""
     if to <= plan.percent:
         return None  # lowering traffic is always safe
+    now = now or timezone.now()
+    if sentence := freeze_blocker(migration, now=now):
+        return sentence
     if sentence := go_live_gate_blocker(migration):
         return sentence
     ready_at = plan.next_step_at()
-    now = now or timezone.now()
     if ready_at is not None and now < ready_at:
         minutes = int((ready_at - now).total_seconds() // 60) + 1
         wait = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
         return f"Soaking at {plan.percent} %: the next step may start at {_day_and_clock(ready_at, now)} (in {wait})."
     return guardrail_blocker(migration)
+
+
+def freeze_blocker(migration: Migration, *, now: dt.datetime) -> str | None:
+    """The change freeze holding the migration now, named with when it ends."""
+    window = freezes.active_freeze(migration, now)
+    return window.sentence() if window is not None else None
 
 
 def advance_blocker(migration: Migration, plan: RolloutPlan, *, to: int | None, now=None) -> str | None:

@@ -308,3 +308,15 @@ class Exposure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.migration_id} {self.minute:%H:%M} {self.variant}: {self.users} users"
+
+
+# Change freezes, scheduled steps and calendar feeds live in their own module; imported here so
+# that Django registers them with the rest of the rollout models.
+from migrations_app.rollout.schedule_models import (  # noqa: E402
+    CalendarFeed,
+    ChangeFreeze,
+    ScheduledStep,
+    ScheduledStepState,
+)
+
+__all__ = ["CalendarFeed", "ChangeFreeze", "ScheduledStep", "ScheduledStepState"]

@@ -8,18 +8,21 @@ import threading
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from migrations_app import access
 from migrations_app.models import Migration, MigrationStatus
-from migrations_app.rollout import gates
+from migrations_app.rollout import freezes, gates, zones
 from migrations_app.rollout.models import (
     ClientInstance,
     OutboxMessage,
     Rollback,
     RollbackStep,
     RolloutPlan,
+    ScheduledStep,
+    ScheduledStepState,
     TrafficChange,
 )
 from migrations_app.rollout.refresh import RefreshState
@@ -156,6 +159,9 @@ def panel_version(migration: Migration) -> str:
         TrafficChange.objects.filter(migration=migration).values_list("id", flat=True).first(),
         list(OutboxMessage.objects.filter(migration=migration).values_list("status", "attempts")[:10]),
         RollbackStep.objects.filter(rollback__migration=migration, done_at__isnull=False).count(),
+        list(ScheduledStep.objects.filter(migration=migration).values_list("id", "state")),
+        # a freeze that starts or ends changes what the panel says
+        str(freezes.active_freeze(migration, timezone.now())),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
@@ -190,4 +196,22 @@ def traffic_panel(migration: Migration, user) -> dict:
         "is_paused": migration.status == MigrationStatus.PAUSED,
         "is_rolled_back": migration.status == MigrationStatus.ROLLED_BACK,
         "version": panel_version(migration),
+        **freeze_and_schedule(migration),
+    }
+
+
+def freeze_and_schedule(migration: Migration, *, now: dt.datetime | None = None) -> dict:
+    """The freeze holding the migration now, the windows of the coming week and its scheduled
+    steps (those to come, and the last few that ran or were skipped, with why)."""
+    now = now or timezone.now()
+    steps = ScheduledStep.objects.filter(migration=migration)
+    return {
+        "freeze": freezes.active_freeze(migration, now),
+        "coming_freezes": [
+            w for w in freezes.upcoming_windows(migration, start=now, days=7) if not w.contains(now)
+        ][:5],
+        "scheduled_steps": list(steps.filter(state=ScheduledStepState.SCHEDULED)),
+        "past_steps": list(steps.exclude(state=ScheduledStepState.SCHEDULED).order_by("-done_at", "-id")[:3]),
+        "schedule_zones": zones.COMMON_ZONES,
+        "default_zone": settings.TIME_ZONE,
     }

@@ -16,6 +16,7 @@ EXPECTED = {
     "tick_items": {"ops", "oncall", "admin_user"},
     "change_traffic": {"ops", "admin_user"},
     "override_gate": {"admin_user"},
+    "manage_global_freezes": {"admin_user"},
     "rollback": {"oncall", "admin_user"},
     "edit_contacts": {"admin_user"},
     "edit_templates": {"admin_user"},

@@ -62,6 +62,12 @@ ROWS = [
         {"action": "alert"},
     ),
     ("DetailsForm", "/migrations/checkout/incidents/{incident}/details/", ["commander"], {}),
+    (
+        "FreezeForm",
+        "/freezes/",
+        ["migration", "start_weekday", "end_weekday"],
+        {"name": "F", "zone": "UTC", "kind": "weekly", "start_time": "16:00", "end_time": "08:00"},
+    ),
 ]
 ELSEWHERE = {
     "BulkAssignForm": "test_json_and_form_ranges.py (bulk assignment: items and owner)",

@@ -220,6 +220,22 @@ people:contact_edit                     GET   302  403  403  403  200
 people:contact_delete                   GET   302  403  403  403  200
 people:edit                             GET   302  403  403  403  200
 people:password                         GET   405  405  405  405  405
+rollout:schedule                        GET   405  405  405  405  405
+rollout:schedule_cancel                 GET   405  405  405  405  405
+rollout:migration_calendar              GET   302  200  200  200  200
+rollout:freezes                         GET   302  200  200  200  200
+rollout:freeze_delete                   GET   405  405  405  405  405
+rollout:global_calendar                 GET   405  405  405  405  405
+rollout:calendar_revoke                 GET   405  405  405  405  405
+rollout:calendar_feed                   GET   200  200  200  200  200
+api:list_freezes                        GET   401  401  401  401  401
+api:create_freeze                       GET   401  401  401  401  401
+api:delete_freeze                       GET   405  405  405  405  405
+api:list_scheduled_steps                GET   401  401  401  401  401
+api:schedule_step                       GET   401  401  401  401  401
+api:cancel_scheduled_step               GET   405  405  405  405  405
+api:create_calendar_feed                GET   405  405  405  405  405
+api:revoke_calendar_feed                GET   405  405  405  405  405
 health                                  POST  405  405  405  405  405
 /                                       POST  302  302  302  302  302
 login                                   POST  200  200  200  200  200
@@ -418,6 +434,22 @@ people:contact_edit                     POST  302  403  403  403  422
 people:contact_delete                   POST  302  403  403  403  302
 people:edit                             POST  302  403  403  403  422
 people:password                         POST  302  403  403  403  200
+rollout:schedule                        POST  302  302  403  403  302
+rollout:schedule_cancel                 POST  302  302  403  403  302
+rollout:migration_calendar              POST  302  302  403  403  302
+rollout:freezes                         POST  302  422  403  403  422
+rollout:freeze_delete                   POST  302  302  403  403  302
+rollout:global_calendar                 POST  302  403  403  403  302
+rollout:calendar_revoke                 POST  302  302  403  403  302
+rollout:calendar_feed                   POST  405  405  405  405  405
+api:list_freezes                        POST  401  401  401  401  401
+api:create_freeze                       POST  401  401  401  401  401
+api:delete_freeze                       POST  405  405  405  405  405
+api:list_scheduled_steps                POST  401  401  401  401  401
+api:schedule_step                       POST  401  401  401  401  401
+api:cancel_scheduled_step               POST  405  405  405  405  405
+api:create_calendar_feed                POST  401  401  401  401  401
+api:revoke_calendar_feed                POST  405  405  405  405  405
 """
 
 

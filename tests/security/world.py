@@ -25,7 +25,7 @@ from migrations_app.models import Contact, Migration, MigrationRoleName
 from migrations_app.monitoring import services as monitoring_services
 from migrations_app.monitoring.models import Guardrail, Kpi
 from migrations_app.monitoring.services.intake import receive_alerts
-from migrations_app.rollout import hooks, tokens
+from migrations_app.rollout import hooks, schedule, tokens
 from migrations_app.rollout import services as rollout_services
 from migrations_app.rollout.models import RollbackStep
 from tests.factories import make_migration, put_live
@@ -121,6 +121,20 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
     step = RollbackStep.objects.filter(rollback=rollback).first()
     token, raw = tokens.create_token(user=ops, name="shop backend", scopes="flags", by=SYSTEM)
 
+    # Change freezes, a scheduled step and calendar links (all in the future: nothing is held now)
+    freeze = schedule.create_freeze(
+        migration=migration,
+        name="Launch week",
+        zone="Europe/Paris",
+        by=SYSTEM,
+        starts_at=dt.datetime(2030, 6, 1, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2030, 6, 8, tzinfo=dt.UTC),
+    )
+    scheduled = schedule.schedule_step(
+        migration, to=5, at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30), zone="Europe/Paris", by=SYSTEM
+    )
+    feed = schedule.create_feed(migration=migration, by=SYSTEM)
+    everything_feed = schedule.create_feed(migration=None, by=SYSTEM)
     assert step is not None and isinstance(signoff, SignOff) and isinstance(subscriber, StatusSubscriber)
     slug = {"slug": migration.slug}
     kwargs = {
@@ -158,6 +172,13 @@ def build_world(*, ops, pm, oncall, admin_user) -> World:
         "monitoring:kpi_delete": {**slug, "kpi_id": doomed_kpi.pk},
         "monitoring:guardrail_edit": {**slug, "guardrail_id": guardrail.pk},
         "monitoring:guardrail_delete": {**slug, "guardrail_id": doomed_guardrail.pk},
+        "rollout:schedule_cancel": {**slug, "step_id": scheduled.pk},
+        "rollout:freeze_delete": {"freeze_id": freeze.pk},
+        "rollout:calendar_revoke": {"feed_id": feed.pk},
+        "rollout:calendar_feed": {"token": everything_feed.token},
+        "api:delete_freeze": {"freeze_id": freeze.pk},
+        "api:cancel_scheduled_step": {**slug, "step_id": scheduled.pk},
+        "api:revoke_calendar_feed": {"feed_id": feed.pk},
     }
     for name in ("get_kpi", "update_kpi", "delete_kpi"):
         kwargs[f"api:{name}"] = {"kpi_id": kpi.pk}

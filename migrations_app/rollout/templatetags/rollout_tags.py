@@ -1,6 +1,6 @@
 from django import template
 
-from migrations_app.rollout import selectors
+from migrations_app.rollout import selectors, zones
 
 register = template.Library()
 
@@ -14,3 +14,9 @@ def traffic_panel(context, migration):
         "csrf_token": context.get("csrf_token"),
         **selectors.traffic_panel(migration, context["request"].user),
     }
+
+
+@register.simple_tag
+def local_time(value, zone_name):
+    """A UTC time as the wall clock of the zone it was set in: "Tue 31 Mar 2026, 09:00 Europe/Paris (CEST)"."""
+    return zones.describe(value, zone_name)
