@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from migrations_app import access
+from migrations_app import access, htmx_kit
 from migrations_app.audit import Actor
 from migrations_app.rollout import calendar, freezes, schedule, zones
 from migrations_app.rollout.freeze_forms import FreezeForm
 from migrations_app.rollout.schedule_models import CalendarFeed, ChangeFreeze, ScheduledStep
-from migrations_app.rollout.views import _errors, _panel
+from migrations_app.rollout.views import panel_response
 
 # --- scheduled steps on the traffic panel -----------------------------------------------------
 
@@ -40,8 +40,8 @@ def schedule_create(request, slug):
     try:
         percent = int(request.POST.get("percent", ""))
     except ValueError:
-        return _panel(
-            request, migration, errors=["percent: choose the traffic level to schedule."], status=422
+        return panel_response(
+            request, migration, errors=["Percent: choose the traffic level to schedule."], status=422
         )
     try:
         step = schedule.schedule_step(
@@ -53,9 +53,9 @@ def schedule_create(request, slug):
             by=Actor.for_user(request.user),
         )
     except ValidationError as error:
-        return _panel(request, migration, errors=_errors(error), status=422)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     notice = f"Scheduled: traffic to {step.percent} % on {zones.describe(step.at, step.zone)}, if the gates allow it then."
-    return _panel(request, migration, notice=notice, changed=True)
+    return panel_response(request, migration, notice=notice, changed=True)
 
 
 @require_POST
@@ -64,7 +64,7 @@ def schedule_cancel(request, slug, step_id):
     migration = access.get_migration_for_user(request.user, slug, action="change_traffic")
     step = get_object_or_404(ScheduledStep, pk=step_id, migration=migration)
     step = schedule.cancel_step(step, by=Actor.for_user(request.user))
-    return _panel(
+    return panel_response(
         request,
         migration,
         notice=f"Step to {step.percent} %: {step.get_state_display().lower()}.",
@@ -122,8 +122,7 @@ def freeze_list(request):
     try:
         freeze = schedule.create_freeze(by=Actor.for_user(request.user), **arguments)
     except ValidationError as error:
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
+        htmx_kit.put_refusal_on_form(form, error)
         return _freezes_page(request, form, status=422)
     messages.info(request, f"Change freeze “{freeze.name}” saved for {freeze.scope}.")
     return redirect("rollout:freezes")

@@ -16,7 +16,7 @@ from migrations_app.rollout import selectors, services, tokens
 from migrations_app.rollout.models import ApiToken, RollbackStep, TokenScope
 
 
-def _panel(request, migration, *, errors=(), notice="", status=200, changed=False):
+def panel_response(request, migration, *, errors=(), notice="", status=200, changed=False):
     """The updated panel for htmx, or back to the page (with the message) for a plain form post."""
     migration.refresh_from_db()
 
@@ -35,7 +35,7 @@ def traffic_panel(request, slug):
     migration = access.get_migration_for_user(request.user, slug)
     if not request.htmx:
         return redirect(migration)
-    return _panel(request, migration)
+    return panel_response(request, migration)
 
 
 @require_GET
@@ -59,7 +59,7 @@ def traffic_set(request, slug):
     try:
         percent = int(request.POST.get("percent", ""))
     except ValueError:
-        return _panel(request, migration, errors=["Percent: choose a traffic level."], status=422)
+        return panel_response(request, migration, errors=["Percent: choose a traffic level."], status=422)
     try:
         services.set_traffic(
             migration,
@@ -69,8 +69,8 @@ def traffic_set(request, slug):
             override=override,
         )
     except ValidationError as error:
-        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
-    return _panel(request, migration, notice=f"Traffic is now at {percent} %.", changed=True)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
+    return panel_response(request, migration, notice=f"Traffic is now at {percent} %.", changed=True)
 
 
 @require_POST
@@ -83,7 +83,7 @@ def plan_update(request, slug):
         ]
         soak = int(request.POST.get("soak_minutes", ""))
     except ValueError:
-        return _panel(
+        return panel_response(
             request,
             migration,
             errors=["Steps / soak minutes: use whole numbers, e.g. 5, 25, 50, 100 and 1440."],
@@ -92,8 +92,8 @@ def plan_update(request, slug):
     try:
         services.update_plan(migration, steps=steps, soak_minutes=soak, by=Actor.for_user(request.user))
     except ValidationError as error:
-        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
-    return _panel(request, migration, notice="Rollout plan saved.", changed=True)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
+    return panel_response(request, migration, notice="Rollout plan saved.", changed=True)
 
 
 @require_POST
@@ -102,12 +102,12 @@ def traffic_pause(request, slug):
     migration = access.get_migration_for_user(request.user, slug, action="change_traffic")
     reason = request.POST.get("reason", "").strip()
     if not reason:
-        return _panel(request, migration, errors=["Reason: say why the rollout pauses."], status=422)
+        return panel_response(request, migration, errors=["Reason: say why the rollout pauses."], status=422)
     try:
         services.pause_rollout(migration, by=Actor.for_user(request.user), reason=reason)
     except ValidationError as error:
-        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
-    return _panel(request, migration, notice="Rollout paused.", changed=True)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
+    return panel_response(request, migration, notice="Rollout paused.", changed=True)
 
 
 @require_POST
@@ -119,8 +119,8 @@ def traffic_resume(request, slug):
             migration, by=Actor.for_user(request.user), reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
-        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
-    return _panel(request, migration, notice="Rollout resumed.", changed=True)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
+    return panel_response(request, migration, notice="Rollout resumed.", changed=True)
 
 
 @require_POST
@@ -129,7 +129,7 @@ def rollback(request, slug):
     migration = access.get_migration_for_user(request.user, slug, action="rollback")
     reason = request.POST.get("reason", "").strip()
     if not reason:
-        return _panel(
+        return panel_response(
             request,
             migration,
             errors=["Reason: say why you roll back (it goes to the incident and the audit trail)."],
@@ -138,10 +138,10 @@ def rollback(request, slug):
     try:
         result = services.roll_back(migration, by=Actor.for_user(request.user), reason=reason)
     except ValidationError as error:
-        return _panel(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
+        return panel_response(request, migration, errors=htmx_kit.refusal_messages(error), status=422)
     if result.already:
-        return _panel(request, migration, notice=services.already_message(result), changed=True)
-    return _panel(
+        return panel_response(request, migration, notice=services.already_message(result), changed=True)
+    return panel_response(
         request,
         migration,
         notice=f"Rolled back: traffic is at 0 % (was {result.from_percent} %).",
@@ -155,7 +155,7 @@ def rollback_step(request, slug, step_id):
     migration = access.get_migration_for_user(request.user, slug, action="rollback")
     step = get_object_or_404(RollbackStep, pk=step_id, rollback__migration=migration)
     services.tick_rollback_step(step, done=request.POST.get("done") == "1", by=Actor.for_user(request.user))
-    return _panel(request, migration)
+    return panel_response(request, migration)
 
 
 # --- API tokens on the profile page ----------------------------------------------------------
