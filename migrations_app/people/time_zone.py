@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from migrations_app.people.preferences import preferences_of, zone_of
@@ -17,13 +18,21 @@ class ViewerPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            request.golive_preference = None
+        request.golive_preference = self._preference(request)
+        if request.golive_preference is None:
             return self.get_response(request)
-        request.golive_preference = preferences_of(user)
         timezone.activate(zoneinfo.ZoneInfo(zone_of(request.golive_preference)))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    @staticmethod
+    def _preference(request):
+        """The viewer's settings, or None for strangers. A setting is never worth failing a page
+        for: while the database is unreachable the view's own query answers 503, as everywhere."""
+        user = getattr(request, "user", None)
+        try:
+            return preferences_of(user) if user is not None and user.is_authenticated else None
+        except (OperationalError, InterfaceError):
+            return None

@@ -203,8 +203,11 @@ def test_the_sdks_exposures_reach_the_database_from_a_live_server(migration, fla
                 sdk.is_enabled(KEY, {"userId": user})
 
             def counted():
+                # Each web process flushes on its own clock: wait for both sources' rows.
                 seen = rows_summed()
-                return seen if seen.get(("unleash", "new"), (0, 0))[1] >= 4 else None
+                unleash_in = seen.get(("unleash", "new"), (0, 0))[1] >= 4
+                ofrep_in = seen.get(("ofrep", "new"), (0, 0))[0] >= 4 and ("ofrep", "old") in seen
+                return seen if unleash_in and ofrep_in else None
 
             seen = wait_until(
                 counted, timeout=20, interval=0.2, message="exposure rows from the web processes"

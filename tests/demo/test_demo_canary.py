@@ -92,7 +92,12 @@ def test_degrading_only_the_new_path_pauses_the_demo_and_both_paths_does_not(che
         # Both paths slow alike: wait until the window holds only that, then resume and watch.
         client.post(f"/migrations/{ROLLING_SLUG}/demo-provider/", {"mode": "both_slow"})
         wait_until(
-            lambda: (v := last_verdict(guardrail)) and v.verdict == "pass" and v.old > 1.3 * healthy.old,
+            lambda: (
+                (v := last_verdict(guardrail))
+                and v.verdict == "pass"
+                and v.old > 1.3 * healthy.old
+                and v.new > 1.3 * healthy.new
+            ),
             timeout=WINDOW_SECONDS * 3,
             interval=0.5,
             message="a passing comparison with both paths slower",
@@ -112,5 +117,6 @@ def test_degrading_only_the_new_path_pauses_the_demo_and_both_paths_does_not(che
     assert not GuardrailVerdict.objects.filter(
         guardrail=guardrail, at__gt=resumed_at, verdict="fail"
     ).exists()
-    assert calm.old > 1.3 * healthy.old and calm.new > 1.3 * healthy.new  # both really were slower
+    # Both really were slower (the provider slows them 1.5 times; a p95 over a short window is noisy).
+    assert calm.old > 1.2 * healthy.old and calm.new > 1.2 * healthy.new
     print(f"paused {took:.1f} s after only the new path slowed; both slow: {calm.message}")
