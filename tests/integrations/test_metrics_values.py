@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from django.db import connection
@@ -18,7 +19,7 @@ from migrations_app.monitoring.models import Guardrail, GuardrailState
 from migrations_app.monitoring.probing.kinds import Outcome as RunOutcome
 from migrations_app.rollout import exposure, outbox, tokens
 from migrations_app.rollout import services as rollout_services
-from migrations_app.rollout.models import OutboxMessage, OutboxStatus
+from migrations_app.rollout.models import Exposure, OutboxMessage, OutboxStatus
 from tests.factories import make_migration, put_live
 from tests.integrations.helpers import probe_with_guardrail, record_probe_runs, samples, value
 
@@ -101,6 +102,8 @@ def test_results_older_than_the_window_leave_the_probe_families(scrape, migratio
 def test_flag_answers_per_path_come_from_the_last_complete_minute(client, migration, ops, make_token):
     put_live(migration, 50)
     flags = make_token(ops, "flags", "checkout")
+    while time.time() % 60 > 55:  # all 40 answers in one minute, not split across two
+        time.sleep(0.2)
     for user in range(40):
         body = json.dumps({"context": {"targetingKey": f"user-{user}"}})
         answer = client.post(
@@ -113,7 +116,9 @@ def test_flag_answers_per_path_come_from_the_last_complete_minute(client, migrat
     exposure.flush()  # what each web process's flusher thread does every few seconds
     # A scrape a minute later reads the minute those answers were served in.
     later = CollectorRegistry(auto_describe=False)
-    later.register(metrics_export.GoliveCollector(clock=lambda: timezone.now() + dt.timedelta(seconds=75)))
+    served_in = Exposure.objects.get(migration=migration, source="ofrep", variant="new").minute
+    scraped_at = served_in + dt.timedelta(seconds=75)
+    later.register(metrics_export.GoliveCollector(clock=lambda: scraped_at))
     text = metrics_export.exposition("", source=later)[0].decode()
     new = value(text, "golive_flag_answers_per_minute", migration=migration.slug, path="new", source="ofrep")
     old = value(text, "golive_flag_answers_per_minute", migration=migration.slug, path="old", source="ofrep")
