@@ -1,5 +1,6 @@
 """Small builders for test data. Everything goes through the services, as in production."""
 
+import datetime as dt
 import functools
 import itertools
 
@@ -11,6 +12,8 @@ from django.contrib.auth.models import Group
 from migrations_app import services
 from migrations_app.audit import Actor
 from migrations_app.models import Migration, MigrationStatus
+from migrations_app.monitoring import services as monitoring_services
+from migrations_app.monitoring.probing.kinds import Outcome
 from migrations_app.rollout import selectors as rollout_selectors
 from migrations_app.rollout.models import RolloutPlan
 
@@ -58,3 +61,18 @@ def put_live(migration: Migration, percent: int, *, status: str = MigrationStatu
     migration.refresh_from_db()
     rollout_selectors.snapshot_cache.clear()
     return migration
+
+
+def healthy_probe_history(migration: Migration, *, start: dt.datetime, runs: int):
+    """A health probe with the standard KPIs and `runs` passing results every 30 s from `start`,
+    slowing by 10 ms a run from 120 ms: enough for the KPI tiles and the latency chart."""
+    system = Actor.system("tests")
+    probe = monitoring_services.create_probe(
+        migration, by=system, name="Provider health", url="http://127.0.0.1:9/health"
+    )
+    monitoring_services.add_standard_kpis(migration, probe=probe, by=system)
+    for n in range(runs):
+        at = start + dt.timedelta(seconds=30 * n)
+        outcome = Outcome("pass", "HTTP 200", status_code=200, latency_ms=120 + 10 * n)
+        monitoring_services.record_probe_result(probe, due_at=at, outcome=outcome, now=at)
+    return probe

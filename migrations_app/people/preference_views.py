@@ -17,7 +17,8 @@ from migrations_app.people.forms import PreferencesForm
 @require_http_methods(["GET", "POST"])
 @login_required
 def my_settings(request):
-    current = preferences.preferences_of(request.user)
+    # The middleware read them already (None only while the database is unreachable).
+    current = request.golive_preference or preferences.preferences_of(request.user)
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
         initial={"theme": current.theme, "time_zone": current.time_zone},

@@ -9,6 +9,7 @@ from migrations_app.audit import Actor
 from migrations_app.monitoring import services
 from migrations_app.monitoring.models import Kpi, Sample
 from migrations_app.monitoring.probing.kinds import Outcome
+from tests.factories import healthy_probe_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,18 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_control_room_updates_a_kpi_tile_without_a_reload(
     login, live_server, migration, oncall, screenshot
 ):
-    probe = services.create_probe(
-        migration, by=Actor.system("tests"), name="Provider health", url="http://127.0.0.1:9/health"
-    )
-    services.add_standard_kpis(migration, probe=probe, by=Actor.system("tests"))
-    start = timezone.now() - dt.timedelta(minutes=4)
-    for n in range(8):
-        services.record_probe_result(
-            probe,
-            due_at=start + dt.timedelta(seconds=30 * n),
-            outcome=Outcome("pass", "HTTP 200", status_code=200, latency_ms=120 + 10 * n),
-            now=start + dt.timedelta(seconds=30 * n),
-        )
+    healthy_probe_history(migration, start=timezone.now() - dt.timedelta(minutes=4), runs=8)
     Sample.objects.create(migration=migration, metric="payment_success", at=timezone.now(), ok=999, failed=0)
     kpi = Kpi.objects.get(migration=migration, name="Payment success")
 

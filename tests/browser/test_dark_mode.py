@@ -6,29 +6,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from migrations_app.audit import Actor
-from migrations_app.monitoring import services
-from migrations_app.monitoring.probing.kinds import Outcome
+from tests.factories import healthy_probe_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BACKGROUND = "getComputedStyle(document.body).backgroundColor"
 CHART_PAPER = "document.getElementById('chart-latency').layout.paper_bgcolor"
-
-
-def _with_latency_data(migration):
-    probe = services.create_probe(
-        migration, by=Actor.system("tests"), name="Provider health", url="http://127.0.0.1:9/health"
-    )
-    services.add_standard_kpis(migration, probe=probe, by=Actor.system("tests"))
-    start = timezone.now() - dt.timedelta(minutes=3)
-    for n in range(6):
-        services.record_probe_result(
-            probe,
-            due_at=start + dt.timedelta(seconds=30 * n),
-            outcome=Outcome("pass", "HTTP 200", status_code=200, latency_ms=120 + 10 * n),
-            now=start + dt.timedelta(seconds=30 * n),
-        )
 
 
 def _brightness(rgb: str) -> int:
@@ -38,7 +21,7 @@ def _brightness(rgb: str) -> int:
 def test_the_control_room_follows_a_dark_system_setting_charts_included(
     login, live_server, migration, oncall, screenshot
 ):
-    _with_latency_data(migration)
+    healthy_probe_history(migration, start=timezone.now() - dt.timedelta(minutes=3), runs=6)
     page = login(oncall)
     page.emulate_media(color_scheme="dark")
     page.goto(f"{live_server.url}/migrations/{migration.slug}/control-room/")
